@@ -1,0 +1,277 @@
+"""Elementwise operations: the same function applied to every number, with its derivative beside it.
+
+Each op computes its output with NumPy and defines `backward`, which turns the gradient of the output
+into a gradient for each input by the chain rule: d(loss)/d(input) = d(loss)/d(output) * d(output)/d(input).
+Operands broadcast as in NumPy; `unbroadcast` sums gradients back to each input's shape.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..autograd import unbroadcast
+from ..dtypes import get_default_dtype
+from ..tensor import Tensor, to_array
+
+
+def raw(x: Any) -> Any:
+    """The array inside a Tensor, or `x` itself (a Python number or an array)."""
+    return x.data if isinstance(x, Tensor) else x
+
+
+_KIND_RANK = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
+
+
+def _scalar_dtype(value: Any) -> np.dtype:
+    if isinstance(value, bool | np.bool_):
+        return np.dtype(bool)
+    if isinstance(value, int | np.integer):
+        return np.dtype(np.int64)
+    return get_default_dtype()
+
+
+def result_dtype(a: Any, b: Any) -> np.dtype:
+    """PyTorch's type promotion: a Python number or 0-d tensor only changes the result's dtype when
+    it is of a higher kind (a float scalar with an int tensor gives float32, never float64)."""
+    a_dims = isinstance(a, Tensor) and a.data.ndim > 0
+    b_dims = isinstance(b, Tensor) and b.data.ndim > 0
+    da = a.data.dtype if isinstance(a, Tensor) else _scalar_dtype(a)
+    db = b.data.dtype if isinstance(b, Tensor) else _scalar_dtype(b)
+    if da == db:
+        return da
+    if a_dims == b_dims and isinstance(a, Tensor) == isinstance(b, Tensor):
+        return np.result_type(da, db)
+    dims, other = (da, db) if a_dims or (isinstance(a, Tensor) and not b_dims) else (db, da)
+    if _KIND_RANK[other.kind] > _KIND_RANK[dims.kind]:
+        return get_default_dtype() if other.kind == "f" else np.dtype(np.int64)
+    return dims
+
+
+def operands(a: Any, b: Any) -> tuple[Tensor, Tensor]:
+    """Both operands as Tensors of the promoted dtype (Python numbers become 0-d constants)."""
+    dtype = result_dtype(a, b)
+    if not isinstance(a, Tensor):
+        a = Tensor(np.asarray(a, dtype=dtype))
+    elif a.data.dtype != dtype:
+        a = astype(a, dtype)
+    if not isinstance(b, Tensor):
+        b = Tensor(np.asarray(b, dtype=dtype))
+    elif b.data.dtype != dtype:
+        b = astype(b, dtype)
+    return a, b
+
+
+def astype(a: Tensor, dtype: Any) -> Tensor:
+    """Convert to another dtype; the gradient flows back converted to the original dtype."""
+    dtype = np.dtype(dtype)
+    if a.data.dtype == dtype:
+        return a
+    src = a.data.dtype
+
+    def backward(g: np.ndarray) -> tuple:
+        return (g.astype(src),)
+
+    differentiable = dtype.kind in "fc"
+    return Tensor._make(a.data.astype(dtype), (a,) if differentiable else (), backward, "ToCopy")
+
+
+def clone(a: Tensor) -> Tensor:
+    return Tensor._make(a.data.copy(), (a,), lambda g: (g,), "Clone")
+
+
+# -- arithmetic ---------------------------------------------------------------------------------
+
+
+def add(a: Any, b: Any) -> Tensor:
+    a, b = operands(a, b)
+    sa, sb = a.data.shape, b.data.shape
+
+    def backward(g: np.ndarray) -> tuple:
+        return (unbroadcast(g, sa), unbroadcast(g, sb))
+
+    return Tensor._make(a.data + b.data, (a, b), backward, "Add")
+
+
+def sub(a: Any, b: Any) -> Tensor:
+    a, b = operands(a, b)
+    sa, sb = a.data.shape, b.data.shape
+
+    def backward(g: np.ndarray) -> tuple:
+        return (unbroadcast(g, sa), unbroadcast(-g, sb) if b.requires_grad else None)
+
+    return Tensor._make(a.data - b.data, (a, b), backward, "Sub")
+
+
+def mul(a: Any, b: Any) -> Tensor:
+    a, b = operands(a, b)
+    x, y = a.data, b.data
+
+    def backward(g: np.ndarray) -> tuple:
+        return (
+            unbroadcast(g * y, x.shape) if a.requires_grad else None,
+            unbroadcast(g * x, y.shape) if b.requires_grad else None,
+        )
+
+    return Tensor._make(x * y, (a, b), backward, "Mul")
+
+
+def div(a: Any, b: Any) -> Tensor:
+    a, b = operands(a, b)
+    if a.data.dtype.kind in "biu":  # true division of integers gives floats, as in PyTorch
+        a, b = astype(a, get_default_dtype()), astype(b, get_default_dtype())
+    x, y = a.data, b.data
+    out = x / y
+
+    def backward(g: np.ndarray) -> tuple:
+        return (
+            unbroadcast(g / y, x.shape) if a.requires_grad else None,
+            unbroadcast(-g * out / y, y.shape) if b.requires_grad else None,
+        )
+
+    return Tensor._make(out, (a, b), backward, "Div")
+
+
+def neg(a: Tensor) -> Tensor:
+    return Tensor._make(-a.data, (a,), lambda g: (-g,), "Neg")
+
+
+def pow(a: Any, b: Any) -> Tensor:  # noqa: A001
+    """a ** b. A Python-number exponent is the common case (x ** 2) and takes the short path."""
+    if isinstance(a, Tensor) and not isinstance(b, Tensor):
+        x = a.data
+        if x.dtype.kind in "biu" and isinstance(b, float):
+            x = x.astype(get_default_dtype())
+        out = x**b
+
+        def backward_scalar(g: np.ndarray) -> tuple:
+            if b == 2:
+                return (g * 2 * x,)
+            return (g * b * x ** (b - 1),)
+
+        return Tensor._make(out, (a,), backward_scalar, "Pow")
+    a, b = operands(a, b)
+    x, y = a.data, b.data
+    out = x**y
+
+    def backward(g: np.ndarray) -> tuple:
+        ga = gb = None
+        if a.requires_grad:
+            ga = unbroadcast(g * y * x ** (y - 1), x.shape)
+        if b.requires_grad:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                log_x = np.where(x > 0, np.log(np.where(x > 0, x, 1)), 0)
+            gb = unbroadcast(g * out * log_x, y.shape)
+        return ga, gb
+
+    return Tensor._make(out, (a, b), backward, "Pow")
+
+
+# -- unary functions ----------------------------------------------------------------------------
+
+
+def _floating(a: Tensor) -> np.ndarray:
+    return a.data if a.data.dtype.kind in "fc" else a.data.astype(get_default_dtype())
+
+
+def exp(a: Tensor) -> Tensor:
+    out = np.exp(_floating(a))
+    return Tensor._make(out, (a,), lambda g: (g * out,), "Exp")
+
+
+def log(a: Tensor) -> Tensor:
+    x = _floating(a)
+    return Tensor._make(np.log(x), (a,), lambda g: (g / x,), "Log")
+
+
+def log1p(a: Tensor) -> Tensor:
+    x = _floating(a)
+    return Tensor._make(np.log1p(x), (a,), lambda g: (g / (1 + x),), "Log1p")
+
+
+def sqrt(a: Tensor) -> Tensor:
+    out = np.sqrt(_floating(a))
+    return Tensor._make(out, (a,), lambda g: (g / (2 * out),), "Sqrt")
+
+
+def abs(a: Tensor) -> Tensor:  # noqa: A001
+    x = a.data
+    return Tensor._make(np.abs(x), (a,), lambda g: (g * np.sign(x),), "Abs")
+
+
+def sin(a: Tensor) -> Tensor:
+    x = _floating(a)
+    return Tensor._make(np.sin(x), (a,), lambda g: (g * np.cos(x),), "Sin")
+
+
+def cos(a: Tensor) -> Tensor:
+    x = _floating(a)
+    return Tensor._make(np.cos(x), (a,), lambda g: (-g * np.sin(x),), "Cos")
+
+
+def clamp(a: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
+    """Limit values to [min, max]; the gradient passes only where the value was not clipped."""
+    if min is None and max is None:
+        raise ValueError("clamp: at least one of min and max must be given")
+    x = a.data
+    lo, hi = raw(min), raw(max)
+    out = np.clip(x, lo, hi)
+
+    def backward(g: np.ndarray) -> tuple:
+        inside = np.ones(x.shape, dtype=bool)
+        if lo is not None:
+            inside &= x >= lo
+        if hi is not None:
+            inside &= x <= hi
+        return (g * inside,)
+
+    return Tensor._make(out.astype(x.dtype, copy=False), (a,), backward, "Clamp")
+
+
+def _pick(a: Tensor, b: Tensor, out: np.ndarray, a_wins: np.ndarray, tie: np.ndarray, name: str):
+    # NOTE: at ties PyTorch splits the gradient evenly between both inputs; so do we.
+    weight_a = a_wins.astype(out.dtype) + 0.5 * tie
+
+    def backward(g: np.ndarray) -> tuple:
+        return (
+            unbroadcast(g * weight_a, a.data.shape) if a.requires_grad else None,
+            unbroadcast(g * (1 - weight_a), b.data.shape) if b.requires_grad else None,
+        )
+
+    return Tensor._make(out, (a, b), backward, name)
+
+
+def maximum(a: Any, b: Any) -> Tensor:
+    a, b = operands(a, b)
+    x, y = a.data, b.data
+    return _pick(a, b, np.maximum(x, y), x > y, x == y, "Maximum")
+
+
+def minimum(a: Any, b: Any) -> Tensor:
+    a, b = operands(a, b)
+    x, y = a.data, b.data
+    return _pick(a, b, np.minimum(x, y), x < y, x == y, "Minimum")
+
+
+def where(condition: Any, a: Any, b: Any) -> Tensor:
+    """Pick from `a` where `condition` is true and from `b` elsewhere; gradients follow the pick."""
+    cond = np.asarray(raw(condition), dtype=bool)
+    a, b = operands(a, b)
+    x, y = a.data, b.data
+
+    def backward(g: np.ndarray) -> tuple:
+        zero = np.zeros((), dtype=g.dtype)
+        return (
+            unbroadcast(np.where(cond, g, zero), x.shape) if a.requires_grad else None,
+            unbroadcast(np.where(cond, zero, g), y.shape) if b.requires_grad else None,
+        )
+
+    return Tensor._make(np.where(cond, x, y), (a, b), backward, "Where")
+
+
+def as_tensor(data: Any, dtype: Any = None) -> Tensor:
+    """`data` as a Tensor, without copying when it already is one of the right dtype."""
+    if isinstance(data, Tensor) and (dtype is None or data.data.dtype == np.dtype(dtype)):
+        return data
+    return Tensor(to_array(data, dtype))

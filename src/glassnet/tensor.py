@@ -1,0 +1,674 @@
+"""Tensors: the numbers a neural network works on.
+
+A tensor is an n-dimensional array of numbers (a NumPy array, in `.data`) that can remember how it was
+computed. When `requires_grad` is True, every operation on it records a step of the graph, so that
+`loss.backward()` can later work out how much each weight contributed to the error (`.grad`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import numpy as np
+
+from . import autograd
+from .autograd import Node, run_backward
+
+from .dtypes import bool_, float16, float32, float64, get_default_dtype, int32, int64
+
+
+def to_array(data: Any, dtype: Any = None) -> np.ndarray:
+    """Turn Python numbers, nested lists, NumPy arrays or Tensors into an array with PyTorch's dtypes:
+    Python floats become float32 (the default dtype), ints int64, bools bool."""
+    if isinstance(data, Tensor):
+        arr = data.data
+    elif isinstance(data, np.ndarray):
+        arr = data
+    else:
+        arr = np.asarray(data)
+        if arr.dtype == np.float64 and not _holds_numpy_float64(data):
+            arr = arr.astype(get_default_dtype())
+        elif arr.dtype.kind in "iu" and arr.dtype != np.uint8:
+            arr = arr.astype(np.int64)
+    if dtype is not None:
+        arr = arr.astype(np.dtype(dtype), copy=False)
+    return arr
+
+
+def _holds_numpy_float64(data: Any) -> bool:
+    return isinstance(data, np.floating | np.ndarray) and np.asarray(data).dtype == np.float64
+
+
+class Tensor:
+    """An n-dimensional array of numbers that records the operations done to it.
+
+    Args:
+        data: anything `numpy.asarray` accepts; Python floats become float32.
+        requires_grad: record operations so that `backward()` fills `.grad`.
+        dtype: convert to this dtype (``glassnet.float32``, ``glassnet.int64``, ...).
+
+    Example::
+
+        >>> x = Tensor([1.0, 2.0, 3.0], requires_grad=True)
+        >>> (x * x).sum().backward()
+        >>> x.grad
+        tensor([2., 4., 6.])
+    """
+
+    __slots__ = ("data", "grad", "requires_grad", "_node", "_retains_grad", "__weakref__")
+    __array_ufunc__ = None  # make NumPy defer: `np.float32(2) * t` calls Tensor.__rmul__
+    __hash__ = object.__hash__  # tensors are hashed by identity, as in PyTorch
+
+    def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
+        self.data: np.ndarray = to_array(data, dtype)
+        self.grad: Tensor | None = None
+        self._node: Node | None = None
+        self._retains_grad = False
+        self.requires_grad = False
+        if requires_grad:
+            self.requires_grad_(True)
+
+    @staticmethod
+    def _make(data: np.ndarray, parents: tuple, backward: Any, name: str) -> Tensor:
+        """Wrap an op's output array; record the op when any input requires a gradient."""
+        out = Tensor.__new__(Tensor)
+        out.data = data
+        out.grad = None
+        out._retains_grad = False
+        if autograd._GradMode.enabled:
+            for p in parents:
+                if p.requires_grad:
+                    out.requires_grad = True
+                    out._node = Node(parents, backward, name)
+                    return out
+        out.requires_grad = False
+        out._node = None
+        return out
+
+    # -- what a tensor is -------------------------------------------------------------------------
+
+    @property
+    def shape(self) -> tuple:
+        return self.data.shape
+
+    def size(self, dim: int | None = None) -> tuple | int:
+        return self.data.shape if dim is None else self.data.shape[dim]
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.data.dtype
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    def dim(self) -> int:
+        return self.data.ndim
+
+    def numel(self) -> int:
+        return self.data.size
+
+    def element_size(self) -> int:
+        return self.data.itemsize
+
+    @property
+    def device(self) -> str:
+        return "cpu"
+
+    @property
+    def is_leaf(self) -> bool:
+        return self._node is None
+
+    @property
+    def grad_fn(self) -> Node | None:
+        return self._node
+
+    def is_floating_point(self) -> bool:
+        return self.data.dtype.kind == "f"
+
+    def __len__(self) -> int:
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.data.shape[0]
+
+    def __iter__(self) -> Iterator[Tensor]:
+        if self.data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self.data.shape[0]))
+
+    def __repr__(self) -> str:
+        body = np.array2string(
+            self.data, separator=", ", prefix="tensor(", precision=4, floatmode="fixed"
+        )
+        extras = []
+        if self.data.dtype not in (float32, int64, bool_):
+            extras.append(f"dtype=glassnet.{self.data.dtype}")
+        if self._node is not None:
+            extras.append(f"grad_fn={self._node!r}")
+        elif self.requires_grad:
+            extras.append("requires_grad=True")
+        return "tensor(" + ", ".join([body, *extras]) + ")"
+
+    # -- leaving the graph ------------------------------------------------------------------------
+
+    def item(self) -> Any:
+        if self.data.size != 1:
+            raise ValueError(
+                f"a Tensor with {self.data.size} elements cannot be converted to a Python scalar"
+            )
+        return self.data.item()
+
+    def numpy(self) -> np.ndarray:
+        if self.requires_grad:
+            raise RuntimeError(
+                "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead."
+            )
+        return self.data
+
+    def tolist(self) -> Any:
+        return self.data.tolist()
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __index__(self) -> int:
+        if self.data.dtype.kind not in "iu" or self.data.size != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self.data.item())
+
+    def __bool__(self) -> bool:
+        if self.data.size != 1:
+            raise RuntimeError(
+                f"Boolean value of Tensor with {self.data.size} values is ambiguous"
+            )
+        return bool(self.data.item())
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        return self.data if dtype is None else self.data.astype(dtype)
+
+    def detach(self) -> Tensor:
+        """The same numbers, cut off from the graph (shares memory, like PyTorch)."""
+        return Tensor._make(self.data, (), None, "Detach")
+
+    def detach_(self) -> Tensor:
+        self._node = None
+        self.requires_grad = False
+        return self
+
+    def clone(self) -> Tensor:
+        return _ops.clone(self)
+
+    def contiguous(self) -> Tensor:
+        return self
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        if requires_grad and self.data.dtype.kind not in "fc":
+            raise RuntimeError(
+                f"only Tensors of floating point dtype can require gradients, got {self.data.dtype}"
+            )
+        if not requires_grad and self._node is not None:
+            raise RuntimeError(
+                "you can only change requires_grad flags of leaf variables; use detach() instead"
+            )
+        self.requires_grad = bool(requires_grad)
+        return self
+
+    def retain_grad(self) -> None:
+        """Keep `.grad` for this non-leaf tensor too after `backward()`."""
+        if not self.requires_grad:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        if self._node is not None:
+            self._retains_grad = True
+
+    # -- dtype conversion -------------------------------------------------------------------------
+
+    def to(self, *args: Any, dtype: Any = None, **kwargs: Any) -> Tensor:
+        """``t.to(glassnet.float64)``; a device argument ('cpu') is accepted and ignored."""
+        for arg in args:
+            if isinstance(arg, str) and arg.startswith("cpu"):
+                continue
+            if isinstance(arg, Tensor):
+                dtype = arg.dtype
+            else:
+                dtype = arg
+        if dtype is None:
+            return self
+        return _ops.astype(self, dtype)
+
+    def astype(self, dtype: Any) -> Tensor:
+        return _ops.astype(self, dtype)
+
+    def type(self, dtype: Any) -> Tensor:
+        return _ops.astype(self, dtype)
+
+    def float(self) -> Tensor:
+        return _ops.astype(self, float32)
+
+    def double(self) -> Tensor:
+        return _ops.astype(self, float64)
+
+    def half(self) -> Tensor:
+        return _ops.astype(self, float16)
+
+    def long(self) -> Tensor:
+        return _ops.astype(self, int64)
+
+    def int(self) -> Tensor:
+        return _ops.astype(self, int32)
+
+    def bool(self) -> Tensor:
+        return _ops.astype(self, bool_)
+
+    def cpu(self) -> Tensor:
+        return self
+
+    # -- backpropagation --------------------------------------------------------------------------
+
+    def backward(
+        self, gradient: Tensor | np.ndarray | None = None, retain_graph: bool = False
+    ) -> None:
+        """Compute the gradient of this tensor with respect to every leaf that requires one.
+
+        Called on a scalar loss, it needs no argument. For a non-scalar tensor, pass the gradient
+        of some scalar with respect to it (its shape must match).
+        """
+        if not self.requires_grad:
+            raise RuntimeError(
+                "element 0 of tensors does not require grad and does not have a grad_fn"
+            )
+        if gradient is None:
+            if self.data.size != 1:
+                raise RuntimeError(
+                    f"grad can be implicitly created only for scalar outputs; this tensor has "
+                    f"shape {self.data.shape}: pass a gradient of that shape to backward()"
+                )
+            grad = np.ones_like(self.data)
+        else:
+            grad = to_array(gradient, self.data.dtype)
+            if grad.shape != self.data.shape:
+                raise RuntimeError(
+                    f"backward(): gradient has shape {grad.shape} but the tensor has shape "
+                    f"{self.data.shape}"
+                )
+        if self._node is None:  # a leaf: its gradient is the one given
+            self.grad = Tensor(grad.copy()) if self.grad is None else self.grad + grad
+            return
+        run_backward(self, grad, retain_graph)
+
+    def zero_(self) -> Tensor:
+        self.data[...] = 0
+        return self
+
+    def fill_(self, value: Any) -> Tensor:
+        self.data[...] = value
+        return self
+
+    def copy_(self, src: Any) -> Tensor:
+        self.data[...] = to_array(src)
+        return self
+
+    # -- arithmetic (see ops/elementwise.py) ------------------------------------------------------
+
+    def __add__(self, other: Any) -> Tensor:
+        return _ops.add(self, other)
+
+    def __radd__(self, other: Any) -> Tensor:
+        return _ops.add(self, other)
+
+    def __sub__(self, other: Any) -> Tensor:
+        return _ops.sub(self, other)
+
+    def __rsub__(self, other: Any) -> Tensor:
+        return _ops.sub(other, self)
+
+    def __mul__(self, other: Any) -> Tensor:
+        return _ops.mul(self, other)
+
+    def __rmul__(self, other: Any) -> Tensor:
+        return _ops.mul(self, other)
+
+    def __truediv__(self, other: Any) -> Tensor:
+        return _ops.div(self, other)
+
+    def __rtruediv__(self, other: Any) -> Tensor:
+        return _ops.div(other, self)
+
+    def __neg__(self) -> Tensor:
+        return _ops.neg(self)
+
+    def __pos__(self) -> Tensor:
+        return self
+
+    def __pow__(self, exponent: Any) -> Tensor:
+        return _ops.pow(self, exponent)
+
+    def __rpow__(self, base: Any) -> Tensor:
+        return _ops.pow(base, self)
+
+    def __matmul__(self, other: Any) -> Tensor:
+        return _ops.matmul(self, other)
+
+    def __rmatmul__(self, other: Any) -> Tensor:
+        return _ops.matmul(other, self)
+
+    def __abs__(self) -> Tensor:
+        return _ops.abs(self)
+
+    def __floordiv__(self, other: Any) -> Tensor:
+        return Tensor(np.floor_divide(self.data, _ops.raw(other)))
+
+    def __mod__(self, other: Any) -> Tensor:
+        return Tensor(np.remainder(self.data, _ops.raw(other)))
+
+    # comparisons give boolean tensors, outside the graph
+    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return Tensor(self.data == _ops.raw(other))
+
+    def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return Tensor(self.data != _ops.raw(other))
+
+    def __lt__(self, other: Any) -> Tensor:
+        return Tensor(self.data < _ops.raw(other))
+
+    def __le__(self, other: Any) -> Tensor:
+        return Tensor(self.data <= _ops.raw(other))
+
+    def __gt__(self, other: Any) -> Tensor:
+        return Tensor(self.data > _ops.raw(other))
+
+    def __ge__(self, other: Any) -> Tensor:
+        return Tensor(self.data >= _ops.raw(other))
+
+    def __invert__(self) -> Tensor:
+        return Tensor(~self.data)
+
+    def __and__(self, other: Any) -> Tensor:
+        return Tensor(self.data & _ops.raw(other))
+
+    def __or__(self, other: Any) -> Tensor:
+        return Tensor(self.data | _ops.raw(other))
+
+    def __xor__(self, other: Any) -> Tensor:
+        return Tensor(self.data ^ _ops.raw(other))
+
+    def eq(self, other: Any) -> Tensor:
+        return self.__eq__(other)
+
+    def ne(self, other: Any) -> Tensor:
+        return self.__ne__(other)
+
+    def lt(self, other: Any) -> Tensor:
+        return self.__lt__(other)
+
+    def le(self, other: Any) -> Tensor:
+        return self.__le__(other)
+
+    def gt(self, other: Any) -> Tensor:
+        return self.__gt__(other)
+
+    def ge(self, other: Any) -> Tensor:
+        return self.__ge__(other)
+
+    def equal(self, other: Tensor) -> bool:
+        return self.data.shape == other.data.shape and bool(np.all(self.data == other.data))
+
+    def allclose(self, other: Any, rtol: float = 1e-5, atol: float = 1e-8) -> bool:
+        return bool(np.allclose(self.data, _ops.raw(other), rtol=rtol, atol=atol))
+
+    def all(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+        return Tensor(np.all(self.data, axis=dim, keepdims=keepdim))
+
+    def any(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+        return Tensor(np.any(self.data, axis=dim, keepdims=keepdim))
+
+    def isnan(self) -> Tensor:
+        return Tensor(np.isnan(self.data))
+
+    def isinf(self) -> Tensor:
+        return Tensor(np.isinf(self.data))
+
+    def isfinite(self) -> Tensor:
+        return Tensor(np.isfinite(self.data))
+
+    def add(self, other: Any, alpha: Any = 1) -> Tensor:
+        return _ops.add(self, other if alpha == 1 else _ops.mul(other, alpha))
+
+    def sub(self, other: Any, alpha: Any = 1) -> Tensor:
+        return _ops.sub(self, other if alpha == 1 else _ops.mul(other, alpha))
+
+    def mul(self, other: Any) -> Tensor:
+        return _ops.mul(self, other)
+
+    def div(self, other: Any) -> Tensor:
+        return _ops.div(self, other)
+
+    def pow(self, exponent: Any) -> Tensor:
+        return _ops.pow(self, exponent)
+
+    def matmul(self, other: Any) -> Tensor:
+        return _ops.matmul(self, other)
+
+    def mm(self, other: Any) -> Tensor:
+        return _ops.matmul(self, other)
+
+    def bmm(self, other: Any) -> Tensor:
+        return _ops.matmul(self, other)
+
+    def dot(self, other: Any) -> Tensor:
+        return _ops.matmul(self, other)
+
+    def exp(self) -> Tensor:
+        return _ops.exp(self)
+
+    def log(self) -> Tensor:
+        return _ops.log(self)
+
+    def log1p(self) -> Tensor:
+        return _ops.log1p(self)
+
+    def sqrt(self) -> Tensor:
+        return _ops.sqrt(self)
+
+    def rsqrt(self) -> Tensor:
+        return _ops.pow(self, -0.5)
+
+    def square(self) -> Tensor:
+        return _ops.mul(self, self)
+
+    def reciprocal(self) -> Tensor:
+        return _ops.div(1.0, self)
+
+    def abs(self) -> Tensor:
+        return _ops.abs(self)
+
+    def sign(self) -> Tensor:
+        return Tensor(np.sign(self.data))
+
+    def sin(self) -> Tensor:
+        return _ops.sin(self)
+
+    def cos(self) -> Tensor:
+        return _ops.cos(self)
+
+    def tanh(self) -> Tensor:
+        return _ops.tanh(self)
+
+    def sigmoid(self) -> Tensor:
+        return _ops.sigmoid(self)
+
+    def relu(self) -> Tensor:
+        return _ops.relu(self)
+
+    def clamp(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
+        return _ops.clamp(self, min, max)
+
+    clip = clamp
+
+    def clamp_(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
+        np.clip(self.data, min, max, out=self.data)
+        return self
+
+    def maximum(self, other: Any) -> Tensor:
+        return _ops.maximum(self, other)
+
+    def minimum(self, other: Any) -> Tensor:
+        return _ops.minimum(self, other)
+
+    def where(self, condition: Any, other: Any) -> Tensor:
+        return _ops.where(condition, self, other)
+
+    def floor(self) -> Tensor:
+        return Tensor(np.floor(self.data))
+
+    def ceil(self) -> Tensor:
+        return Tensor(np.ceil(self.data))
+
+    def round(self) -> Tensor:
+        return Tensor(np.round(self.data))
+
+    def softmax(self, dim: int) -> Tensor:
+        return _ops.softmax(self, dim)
+
+    def log_softmax(self, dim: int) -> Tensor:
+        return _ops.log_softmax(self, dim)
+
+    # -- reductions (see ops/reduction.py) --------------------------------------------------------
+
+    def sum(self, dim: Any = None, keepdim: bool = False, dtype: Any = None) -> Tensor:
+        return _ops.sum(self, dim, keepdim, dtype)
+
+    def mean(self, dim: Any = None, keepdim: bool = False) -> Tensor:
+        return _ops.mean(self, dim, keepdim)
+
+    def max(self, dim: Any = None, keepdim: bool = False) -> Any:
+        if isinstance(dim, Tensor):
+            return _ops.maximum(self, dim)
+        return _ops.max(self, dim, keepdim)
+
+    def min(self, dim: Any = None, keepdim: bool = False) -> Any:
+        if isinstance(dim, Tensor):
+            return _ops.minimum(self, dim)
+        return _ops.min(self, dim, keepdim)
+
+    def amax(self, dim: Any = None, keepdim: bool = False) -> Tensor:
+        return _ops.amax(self, dim, keepdim)
+
+    def amin(self, dim: Any = None, keepdim: bool = False) -> Tensor:
+        return _ops.amin(self, dim, keepdim)
+
+    def argmax(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+        return _ops.argmax(self, dim, keepdim)
+
+    def argmin(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+        return _ops.argmin(self, dim, keepdim)
+
+    def var(
+        self, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,
+        correction: int | None = None,
+    ) -> Tensor:
+        return _ops.var(self, dim, unbiased, keepdim, correction=correction)
+
+    def std(
+        self, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,
+        correction: int | None = None,
+    ) -> Tensor:
+        return _ops.std(self, dim, unbiased, keepdim, correction=correction)
+
+    def logsumexp(self, dim: Any, keepdim: bool = False) -> Tensor:
+        return _ops.logsumexp(self, dim, keepdim)
+
+    def norm(self, p: Any = 2, dim: Any = None, keepdim: bool = False) -> Tensor:
+        return _ops.norm(self, p, dim, keepdim)
+
+    # -- shape (see ops/shape.py) -----------------------------------------------------------------
+
+    def reshape(self, *shape: Any) -> Tensor:
+        return _ops.reshape(self, *shape)
+
+    def view(self, *shape: Any) -> Tensor:
+        if len(shape) == 1 and not isinstance(shape[0], int | Sequence):
+            return _ops.astype(self, shape[0])
+        return _ops.reshape(self, *shape)
+
+    def view_as(self, other: Tensor) -> Tensor:
+        return _ops.reshape(self, other.shape)
+
+    def reshape_as(self, other: Tensor) -> Tensor:
+        return _ops.reshape(self, other.shape)
+
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+        return _ops.flatten(self, start_dim, end_dim)
+
+    def unflatten(self, dim: int, sizes: Sequence[int]) -> Tensor:
+        return _ops.unflatten(self, dim, sizes)
+
+    def squeeze(self, dim: Any = None) -> Tensor:
+        return _ops.squeeze(self, dim)
+
+    def unsqueeze(self, dim: int) -> Tensor:
+        return _ops.unsqueeze(self, dim)
+
+    def transpose(self, dim0: int, dim1: int) -> Tensor:
+        return _ops.transpose(self, dim0, dim1)
+
+    def swapaxes(self, dim0: int, dim1: int) -> Tensor:
+        return _ops.transpose(self, dim0, dim1)
+
+    def t(self) -> Tensor:
+        if self.data.ndim > 2:
+            raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, got {self.data.ndim}")
+        return _ops.permute(self, *reversed(range(self.data.ndim)))
+
+    @property
+    def T(self) -> Tensor:  # noqa: N802
+        return _ops.permute(self, *reversed(range(self.data.ndim)))
+
+    @property
+    def mT(self) -> Tensor:  # noqa: N802
+        return _ops.transpose(self, -2, -1)
+
+    def permute(self, *dims: Any) -> Tensor:
+        return _ops.permute(self, *dims)
+
+    def expand(self, *sizes: Any) -> Tensor:
+        return _ops.expand(self, *sizes)
+
+    def expand_as(self, other: Tensor) -> Tensor:
+        return _ops.expand(self, other.shape)
+
+    def broadcast_to(self, shape: Sequence[int]) -> Tensor:
+        return _ops.expand(self, shape)
+
+    def repeat(self, *sizes: Any) -> Tensor:
+        return _ops.repeat(self, *sizes)
+
+    def split(self, split_size_or_sections: Any, dim: int = 0) -> tuple:
+        return _ops.split(self, split_size_or_sections, dim)
+
+    def chunk(self, chunks: int, dim: int = 0) -> tuple:
+        return _ops.chunk(self, chunks, dim)
+
+    def unbind(self, dim: int = 0) -> tuple:
+        return _ops.unbind(self, dim)
+
+    def flip(self, dims: Any) -> Tensor:
+        return _ops.flip(self, dims)
+
+    def __getitem__(self, index: Any) -> Tensor:
+        return _ops.getitem(self, index)
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        _ops.setitem(self, index, value)
+
+    def masked_fill(self, mask: Any, value: Any) -> Tensor:
+        return _ops.where(mask, value, self)
+
+    def gather(self, dim: int, index: Tensor) -> Tensor:
+        return _ops.gather(self, dim, index)
+
+
+from . import ops as _ops  # noqa: E402  (the ops need the Tensor class defined above)
