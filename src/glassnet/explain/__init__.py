@@ -1,0 +1,9 @@
+"""Looking inside a network: what each layer does to its input and what it has learned.
+
+`summary` tabulates every layer's output shape and parameter count; `count_parameters` counts
+the numbers a model learns.
+"""
+
+from .summary import Summary, SummaryRow, count_parameters, print_summary, summary
+
+__all__ = ["Summary", "SummaryRow", "count_parameters", "print_summary", "summary"]

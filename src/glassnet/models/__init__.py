@@ -1,0 +1,9 @@
+"""Reference networks, ready to train: each one a few lines on top of `glassnet.nn`.
+
+They are ordinary Modules whose layer names match the equivalent PyTorch models, so weights can move
+between the two libraries.
+"""
+
+from .mlp import ACTIVATIONS, MLP
+
+__all__ = ["ACTIVATIONS", "MLP"]
