@@ -63,7 +63,7 @@ def relu(a: Tensor) -> Tensor:
 
 
 def leaky_relu(a: Tensor, negative_slope: float = 0.01) -> Tensor:
-    """x for x > 0, negative_slope * x otherwise (so negative inputs still pass a little gradient)."""
+    """x for x > 0, negative_slope * x otherwise: negative inputs still pass a little gradient."""
     x = _floating(a)
     slope = float(negative_slope)
     # One slope per element (1 or negative_slope): the output and the gradient are both x times it.
@@ -89,7 +89,7 @@ def elu(a: Tensor, alpha: float = 1.0) -> Tensor:
     out += negative
 
     def backward(g: np.ndarray) -> tuple:
-        # d/dx = 1 for x > 0 and alpha * exp(x) = negative + alpha otherwise (negative is 0 for x > 0)
+        # d/dx is 1 for x > 0, else alpha exp(x) = negative + alpha (and negative is 0 for x > 0)
         slope = negative + alpha
         if alpha != 1.0:
             positive = (x > 0).astype(x.dtype)
@@ -102,7 +102,7 @@ def elu(a: Tensor, alpha: float = 1.0) -> Tensor:
 
 
 def hardtanh(a: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
-    """x clipped to [min_val, max_val]; the gradient is 1 strictly inside and 0 outside (as PyTorch)."""
+    """x clipped to [min_val, max_val]; the gradient is 1 strictly inside, else 0 (as PyTorch)."""
     if min_val > max_val:
         raise ValueError(
             f"hardtanh: min_val ({min_val}) must not be greater than max_val ({max_val})"
@@ -130,7 +130,10 @@ def sigmoid(a: Tensor) -> Tensor:
     out = sigmoid_array(_floating(a))
 
     def backward(g: np.ndarray) -> tuple:
-        return (g * out * (1.0 - out),)
+        d = 1.0 - out
+        d *= out
+        d *= g
+        return (d,)
 
     return Tensor._make(out, (a,), backward, "Sigmoid")
 
@@ -140,7 +143,10 @@ def tanh(a: Tensor) -> Tensor:
     out = np.tanh(_floating(a))
 
     def backward(g: np.ndarray) -> tuple:
-        return (g * (1.0 - out * out),)
+        d = out * out
+        np.subtract(1.0, d, out=d)
+        d *= g
+        return (d,)
 
     return Tensor._make(out, (a,), backward, "Tanh")
 
@@ -357,10 +363,11 @@ def softmax(a: Tensor, dim: int) -> Tensor:
     out /= out.sum(axis=axis, keepdims=True)
 
     def backward(g: np.ndarray) -> tuple:
-        # the Jacobian diag(p) - p p^T applied to g, without forming it
-        gp = g * out
-        gp -= out * gp.sum(axis=axis, keepdims=True)
-        return (gp,)
+        # the Jacobian diag(p) - p p^T applied to g, without forming it: p (g - sum(g p))
+        d = g * out
+        np.subtract(g, d.sum(axis=axis, keepdims=True), out=d)
+        d *= out
+        return (d,)
 
     return Tensor._make(out, (a,), backward, "Softmax")
 
@@ -370,11 +377,14 @@ def log_softmax(a: Tensor, dim: int) -> Tensor:
     x = _floating(a)
     axis = _softmax_axis(dim, x)
     out = _shifted(x, axis)
-    out -= np.log(np.exp(out).sum(axis=axis, keepdims=True))
+    p = np.exp(out)  # kept as the softmax for backward: cheaper than exp(out) again
+    if out.size:  # (an empty input has no sums to take the log of)
+        total = p.sum(axis=axis, keepdims=True)
+        out -= np.log(total)
+        p /= total
 
     def backward(g: np.ndarray) -> tuple:
-        d = np.exp(out)
-        d *= g.sum(axis=axis, keepdims=True)
+        d = p * g.sum(axis=axis, keepdims=True)
         np.subtract(g, d, out=d)
         return (d,)
 

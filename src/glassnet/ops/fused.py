@@ -1,9 +1,9 @@
 """Fused operations: the hot paths of a network, each one graph node with a hand-written backward.
 
-`linear` is a whole fully connected layer, x @ W^T + b, in one step: one matrix product forward and
-at most two back (one for the input's gradient, one for the weights'), where separate matmul, transpose
-and add nodes would cost several. `dropout` zeroes random inputs during training and scales the rest,
-so that the expected output is unchanged.
+`linear` is a whole fully connected layer, x @ W^T + b, in one step: one matrix product forward
+and at most two back (for the input's gradient and the weights'), where separate matmul, transpose
+and add nodes would cost several. `dropout` zeroes random inputs during training and scales the
+rest, so that the expected output is unchanged.
 """
 
 from __future__ import annotations

@@ -1,0 +1,70 @@
+"""The glassnet side of the benchmark, written exactly as a user would write the PyTorch version.
+
+It builds nn.Sequential(Linear, ReLU, ...) from the driver's weights file with load_state_dict,
+trains it with optim.SGD or runs it under glassnet.no_grad(), and times steps on request (see
+protocol.py). It imports glassnet (and so NumPy's BLAS) and never torch.
+"""
+
+from __future__ import annotations
+
+import platform
+from itertools import cycle
+from typing import Any
+
+import numpy as np
+
+import glassnet as gn
+from glassnet import nn, optim
+from protocol import CHECK_STEPS, LEARNING_RATE, Step, layer_arrays, serve, thread_pools
+
+
+def info() -> dict[str, Any]:
+    version = getattr(gn, "__version__", "(no __version__)")
+    return {
+        "library": f"glassnet {version}",
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "threads": "NumPy's BLAS pool (below); everything else runs on one thread",
+        "pools": thread_pools(),
+    }
+
+
+def build_mlp(data: dict[str, np.ndarray]) -> nn.Sequential:
+    layers: list[nn.Module] = []
+    for weight, _ in layer_arrays(data):
+        layers += [nn.Linear(weight.shape[1], weight.shape[0]), nn.ReLU()]
+    model = nn.Sequential(*layers[:-1])
+    model.load_state_dict({key: gn.Tensor(data[key]) for key in model.state_dict()})
+    return model
+
+
+def prepare(kind: str, data: dict[str, np.ndarray]) -> tuple[Step, dict[str, Any]]:
+    model = build_mlp(data)
+    if kind == "infer":
+        model.eval()
+        inputs = cycle([gn.Tensor(x) for x in data["x"]])
+
+        def infer_step() -> gn.Tensor:
+            with gn.no_grad():
+                return model(next(inputs))
+
+        return infer_step, {"losses": [], "arrays": {"output": infer_step().numpy()}}
+
+    batches = cycle([(gn.Tensor(x), gn.Tensor(y)) for x, y in zip(data["x"], data["y"])])
+    optimizer = optim.SGD(model.parameters(), lr=LEARNING_RATE)
+
+    def train_step() -> gn.Tensor:
+        x, y = next(batches)
+        optimizer.zero_grad()
+        loss = nn.functional.cross_entropy(model(x), y)
+        loss.backward()
+        optimizer.step()
+        return loss
+
+    losses = [train_step().item() for _ in range(CHECK_STEPS)]
+    first_weight = model[0].weight.detach().numpy().copy()
+    return train_step, {"losses": losses, "arrays": {"0.weight": first_weight}}
+
+
+if __name__ == "__main__":
+    serve(info, prepare)

@@ -1,0 +1,35 @@
+"""Dropout: during training, switch off a random part of the units at every step.
+
+Each element is zeroed with probability p and the survivors are scaled by 1 / (1 - p), so the
+expected output stays the same. No unit can rely on any other being present, which keeps a network
+from memorising its training data. In evaluation mode (`model.eval()`) it does nothing.
+"""
+
+from __future__ import annotations
+
+from ...ops.fused import check_dropout_probability, dropout
+from ...tensor import Tensor
+from ..module import Module
+
+
+class Dropout(Module):
+    """Zero each element with probability `p` while training (scaling the rest by 1 / (1 - p)).
+
+    Args:
+        p: probability of an element to be zeroed (default 0.5).
+        inplace: accepted for PyTorch compatibility; the output is always a new tensor.
+
+    Shape:
+        any; the output has the input's shape.
+    """
+
+    def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
+        super().__init__()
+        self.p = check_dropout_probability(p)
+        self.inplace = inplace
+
+    def forward(self, input: Tensor) -> Tensor:
+        return dropout(input, self.p, self.training)
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}, inplace={self.inplace}"
