@@ -75,8 +75,15 @@ def test_nan_loss_stops_with_epoch_and_batch_and_keeps_weights(tmp_path) -> None
     loader = DataLoader(TensorDataset(x, y), batch_size=16, shuffle=False)
     clean = DataLoader(TensorDataset(*blobs(64)), batch_size=16)
     opt = optim.SGD(model.parameters(), lr=0.05)
-    fit(model, clean, epochs=2, optimizer=opt, val_data=blobs(32, 3),
-        callbacks=[ModelCheckpoint(checkpoint)], progress=False)
+    fit(
+        model,
+        clean,
+        epochs=2,
+        optimizer=opt,
+        val_data=blobs(32, 3),
+        callbacks=[ModelCheckpoint(checkpoint)],
+        progress=False,
+    )
     saved = {k: v.data.copy() for k, v in load(checkpoint).items()}
 
     before = {k: v.data.copy() for k, v in model.state_dict().items()}
@@ -96,8 +103,13 @@ def test_divergence_from_a_huge_learning_rate_is_caught() -> None:
     x, y = blobs()
     model = small_model()
     with pytest.raises(TrainingDiverged, match="lower learning rate"):
-        fit(model, (x * 1e20, y), epochs=5, optimizer=optim.SGD(model.parameters(), lr=1e10),
-            progress=False)
+        fit(
+            model,
+            (x * 1e20, y),
+            epochs=5,
+            optimizer=optim.SGD(model.parameters(), lr=1e10),
+            progress=False,
+        )
 
 
 def test_early_stopping_restores_best_weights() -> None:
@@ -107,9 +119,13 @@ def test_early_stopping_restores_best_weights() -> None:
     stopper = EarlyStopping(monitor="val_loss", patience=1, restore_best_weights=True)
     # a noisy validation set the model cannot keep improving on: it stops early
     rng = np.random.default_rng(5)
-    val = (gn.tensor(rng.normal(0, 3, (50, 2)).astype(np.float32)), gn.tensor(rng.integers(0, 3, 50)))
-    history = fit(model, (x, y), epochs=100, lr=0.05, val_data=val, callbacks=[stopper],
-                  progress=False)
+    val = (
+        gn.tensor(rng.normal(0, 3, (50, 2)).astype(np.float32)),
+        gn.tensor(rng.integers(0, 3, 50)),
+    )
+    history = fit(
+        model, (x, y), epochs=100, lr=0.05, val_data=val, callbacks=[stopper], progress=False
+    )
     assert stopper.stopped_epoch is not None and len(history["loss"]) < 100
     best = min(history["val_loss"])
     assert abs(evaluate(model, val)["loss"] - best) < 1e-5

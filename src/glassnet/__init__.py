@@ -1,9 +1,12 @@
 """glassnet: a small, readable neural-network library on NumPy, with PyTorch's names.
 
-Tensors carry numbers forward through a network; `backward()` carries the error back by the chain rule;
-an optimizer nudges the weights. Everything else (layers, losses, data, training) is built on that.
+Tensors carry numbers forward through a network; `backward()` carries the error back by the chain
+rule; an optimizer nudges the weights. Everything else (layers, losses, data, training) is built on
+that.
 """
 
+# The subpackages, so `import glassnet as gn` reaches gn.nn, gn.optim, gn.data, gn.io and gn.train.
+from . import data, io, nn, optim, train
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .creation import (
     arange,
@@ -45,6 +48,7 @@ from .dtypes import (
     uint8,
 )
 from .dtypes import float as float  # noqa: PLC0414 (glassnet.float, like torch.float)
+from .io import load, save  # noqa: E402
 from .ops import (
     abs,
     amax,
@@ -60,6 +64,7 @@ from .ops import (
     gather,
     log,
     log1p,
+    log_softmax,
     logsumexp,
     matmul,
     max,
@@ -69,14 +74,18 @@ from .ops import (
     minimum,
     norm,
     permute,
+    relu,
     reshape,
+    sigmoid,
     sin,
+    softmax,
     split,
     sqrt,
     squeeze,
     stack,
     std,
     sum,
+    tanh,
     transpose,
     unbind,
     unsqueeze,

@@ -1,8 +1,8 @@
 """Backpropagation: the chain rule, run backwards over the graph that the forward pass recorded.
 
 Every operation on tensors that need gradients leaves a `Node` behind: which tensors went in, and a
-small function that turns the gradient of the output into gradients of the inputs. `backward()` visits
-those nodes from the loss back to the weights, in reverse topological order, and adds up the
+small function that turns the gradient of the output into gradients of the inputs. `backward()`
+visits those nodes from the loss back to the weights, in reverse topological order, and adds up the
 gradients that reach each weight. That is all "learning from errors" needs.
 """
 
@@ -34,7 +34,7 @@ class Node:
         return f"<{self.name}Backward>"
 
 
-# ---------------------------------------------------------------------------------------------------
+# --------------------------------------------------------------------------------------------------
 # Grad mode: whether operations record the graph.
 
 
@@ -48,7 +48,7 @@ def is_grad_enabled() -> bool:
 
 
 class _GradModeContext:
-    """Base for `no_grad`, `enable_grad` and `set_grad_enabled`: a context manager and a decorator."""
+    """Base for `no_grad`, `enable_grad` and `set_grad_enabled`: context manager and decorator."""
 
     _mode = True
 
@@ -98,15 +98,15 @@ class set_grad_enabled(_GradModeContext):  # noqa: N801
         pass
 
 
-# ---------------------------------------------------------------------------------------------------
+# --------------------------------------------------------------------------------------------------
 # The backward pass.
 
 
 def unbroadcast(grad: np.ndarray, shape: tuple) -> np.ndarray:
     """Sum `grad` down to `shape`: the reverse of NumPy broadcasting.
 
-    When an input of shape (3, 1) was broadcast to (5, 3, 4) in the forward pass, each of its numbers
-    was used many times, so its gradient is the sum over all the places it was copied to.
+    When an input of shape (3, 1) was broadcast to (5, 3, 4) in the forward pass, each of its
+    numbers was used many times, so its gradient is the sum over all the places it was copied to.
     """
     if grad.shape == shape:
         return grad

@@ -1,8 +1,8 @@
 """The `glassnet` command: train the demo network, run a recipe, list what there is.
 
-    glassnet demo                 train an MLP on real handwritten digits and show what it learned
-    glassnet train RECIPE         run one recipe (see `glassnet list`)
-    glassnet list                 the recipes, one line each
+glassnet demo                 train an MLP on real handwritten digits and show what it learned
+glassnet train RECIPE         run one recipe (see `glassnet list`)
+glassnet list                 the recipes, one line each
 """
 
 from __future__ import annotations

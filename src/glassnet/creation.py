@@ -69,14 +69,19 @@ def empty(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     return _make(np.empty(_shape(size), _float_dtype(dtype)), requires_grad)
 
 
-def full(size: Sequence[int], fill_value: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def full(
+    size: Sequence[int], fill_value: Any, dtype: Any = None, requires_grad: bool = False
+) -> Tensor:
     if dtype is None:
         dtype = to_array(fill_value).dtype
     return _make(np.full(_shape((size,)), fill_value, dtype=dtype), requires_grad)
 
 
 def arange(
-    start: float, end: float | None = None, step: float = 1, dtype: Any = None,
+    start: float,
+    end: float | None = None,
+    step: float = 1,
+    dtype: Any = None,
     requires_grad: bool = False,
 ) -> Tensor:
     """Evenly spaced values in [start, end); integers when all arguments are integers."""
@@ -107,7 +112,9 @@ def rand(
 ) -> Tensor:
     """Uniform random numbers in [0, 1)."""
     dtype = _float_dtype(dtype)
-    return _make(as_rng(generator).random(_shape(size), dtype=np.float64).astype(dtype), requires_grad)
+    return _make(
+        as_rng(generator).random(_shape(size), dtype=np.float64).astype(dtype), requires_grad
+    )
 
 
 def randn(
@@ -119,7 +126,10 @@ def randn(
 
 
 def randint(
-    low: int, high: int | None = None, size: Sequence[int] = (), generator: GeneratorLike = None,
+    low: int,
+    high: int | None = None,
+    size: Sequence[int] = (),
+    generator: GeneratorLike = None,
     dtype: Any = None,
 ) -> Tensor:
     """Random integers in [low, high) (``randint(high, size)`` also works, as in PyTorch)."""
@@ -159,5 +169,7 @@ def randn_like(t: Tensor, dtype: Any = None, generator: GeneratorLike = None) ->
     return randn(to_array(t).shape, generator=generator, dtype=dtype or to_array(t).dtype)
 
 
-def randint_like(t: Tensor, low: int, high: int | None = None, generator: GeneratorLike = None) -> Tensor:
+def randint_like(
+    t: Tensor, low: int, high: int | None = None, generator: GeneratorLike = None
+) -> Tensor:
     return randint(low, high, to_array(t).shape, generator=generator)

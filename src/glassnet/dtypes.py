@@ -38,5 +38,3 @@ def set_default_dtype(dtype: Any) -> None:
     if dtype.kind != "f":
         raise TypeError(f"default dtype must be a floating point type, got {dtype}")
     _default_dtype = dtype
-
-

@@ -15,9 +15,7 @@ def _pyplot() -> Any:
     try:
         import matplotlib
     except ImportError as err:  # pragma: no cover - depends on the installation
-        raise ImportError(
-            "plots need matplotlib: pip install 'glassnet[extras]'"
-        ) from err
+        raise ImportError("plots need matplotlib: pip install 'glassnet[extras]'") from err
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 

@@ -1,8 +1,8 @@
 """Tensors: the numbers a neural network works on.
 
-A tensor is an n-dimensional array of numbers (a NumPy array, in `.data`) that can remember how it was
-computed. When `requires_grad` is True, every operation on it records a step of the graph, so that
-`loss.backward()` can later work out how much each weight contributed to the error (`.grad`).
+A tensor is an n-dimensional array of numbers (a NumPy array, in `.data`) that can remember how it
+was computed. When `requires_grad` is True, every operation on it records a step of the graph, so
+that `loss.backward()` can later work out how much each weight contributed to the error (`.grad`).
 """
 
 from __future__ import annotations
@@ -14,13 +14,12 @@ import numpy as np
 
 from . import autograd
 from .autograd import Node, run_backward
-
 from .dtypes import bool_, float16, float32, float64, get_default_dtype, int32, int64
 
 
 def to_array(data: Any, dtype: Any = None) -> np.ndarray:
-    """Turn Python numbers, nested lists, NumPy arrays or Tensors into an array with PyTorch's dtypes:
-    Python floats become float32 (the default dtype), ints int64, bools bool."""
+    """Turn Python numbers, nested lists, NumPy arrays or Tensors into an array with PyTorch's
+    dtypes: Python floats become float32 (the default dtype), ints int64, bools bool."""
     if isinstance(data, Tensor):
         arr = data.data
     elif isinstance(data, np.ndarray):
@@ -162,7 +161,8 @@ class Tensor:
     def numpy(self) -> np.ndarray:
         if self.requires_grad:
             raise RuntimeError(
-                "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead."
+                "Can't call numpy() on Tensor that requires grad. "
+                "Use tensor.detach().numpy() instead."
             )
         return self.data
 
@@ -182,9 +182,7 @@ class Tensor:
 
     def __bool__(self) -> bool:
         if self.data.size != 1:
-            raise RuntimeError(
-                f"Boolean value of Tensor with {self.data.size} values is ambiguous"
-            )
+            raise RuntimeError(f"Boolean value of Tensor with {self.data.size} values is ambiguous")
         return bool(self.data.item())
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
@@ -310,6 +308,71 @@ class Tensor:
     def copy_(self, src: Any) -> Tensor:
         self.data[...] = to_array(src)
         return self
+
+    # -- in-place arithmetic: `w -= lr * w.grad` --------------------------------------------------
+
+    def _in_place(self, op: Any, other: Any, name: str) -> Tensor:
+        """`self = op(self, other)` in place, with PyTorch's rules.
+
+        Under `no_grad` (or when nothing needs a gradient) the numbers change in the same array,
+        so views and optimizers holding it see the change. A leaf that requires grad cannot be
+        changed in place while the graph is recorded: its gradient would be wrong. A tensor in the
+        middle of a graph gets a new graph node, as if written `x = x + y`.
+        """
+        records = autograd._GradMode.enabled and (
+            self.requires_grad or (isinstance(other, Tensor) and other.requires_grad)
+        )
+        if not records:
+            with autograd.no_grad():
+                result = op(self, other).data
+            if not np.can_cast(result.dtype, self.data.dtype, "same_kind"):
+                raise RuntimeError(
+                    f"result type {result.dtype} can't be cast to the desired output type "
+                    f"{self.data.dtype} in {name}"
+                )
+            self.data[...] = result
+            return self
+        if self._node is None and self.requires_grad:
+            raise RuntimeError(
+                f"a leaf Variable that requires grad is being used in an in-place operation "
+                f"({name}); wrap it in `with glassnet.no_grad():`"
+            )
+        before = Tensor.__new__(Tensor)  # the old value keeps the old place in the graph
+        before.data, before.grad, before.requires_grad = self.data, None, self.requires_grad
+        before._node, before._retains_grad = self._node, False
+        result = op(before, other)
+        if result.data.dtype != self.data.dtype:
+            result = result.to(self.data.dtype)
+        self.data, self._node, self.requires_grad = result.data, result._node, result.requires_grad
+        return self
+
+    def __iadd__(self, other: Any) -> Tensor:
+        return self._in_place(_ops.add, other, "+=")
+
+    def __isub__(self, other: Any) -> Tensor:
+        return self._in_place(_ops.sub, other, "-=")
+
+    def __imul__(self, other: Any) -> Tensor:
+        return self._in_place(_ops.mul, other, "*=")
+
+    def __itruediv__(self, other: Any) -> Tensor:
+        return self._in_place(_ops.div, other, "/=")
+
+    def add_(self, other: Any, alpha: Any = 1) -> Tensor:
+        return self._in_place(
+            lambda a, b: _ops.add(a, b * alpha if alpha != 1 else b), other, "add_"
+        )
+
+    def sub_(self, other: Any, alpha: Any = 1) -> Tensor:
+        return self._in_place(
+            lambda a, b: _ops.sub(a, b * alpha if alpha != 1 else b), other, "sub_"
+        )
+
+    def mul_(self, other: Any) -> Tensor:
+        return self._in_place(_ops.mul, other, "mul_")
+
+    def div_(self, other: Any) -> Tensor:
+        return self._in_place(_ops.div, other, "div_")
 
     # -- arithmetic (see ops/elementwise.py) ------------------------------------------------------
 
@@ -567,13 +630,21 @@ class Tensor:
         return _ops.argmin(self, dim, keepdim)
 
     def var(
-        self, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,
+        self,
+        dim: Any = None,
+        unbiased: bool | None = None,
+        keepdim: bool = False,
+        *,
         correction: int | None = None,
     ) -> Tensor:
         return _ops.var(self, dim, unbiased, keepdim, correction=correction)
 
     def std(
-        self, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,
+        self,
+        dim: Any = None,
+        unbiased: bool | None = None,
+        keepdim: bool = False,
+        *,
         correction: int | None = None,
     ) -> Tensor:
         return _ops.std(self, dim, unbiased, keepdim, correction=correction)

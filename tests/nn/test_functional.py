@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as TF
-from _torch_compare import FLOATS, away_from, compare, gradcheck, random
 
 import glassnet.nn.functional as F
 from glassnet.random import manual_seed
 from glassnet.tensor import Tensor
+from torch_compare import FLOATS, away_from, compare, gradcheck, random
 
 # name: (glassnet function, torch function, points where the derivative jumps)
 ACTIVATIONS = {

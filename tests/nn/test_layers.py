@@ -8,7 +8,6 @@ import warnings
 import numpy as np
 import pytest
 import torch
-from _torch_compare import FLOATS, compare, random
 
 from glassnet.nn.layers import (
     ELU,
@@ -32,6 +31,7 @@ from glassnet.nn.layers import (
 )
 from glassnet.random import manual_seed
 from glassnet.tensor import Tensor
+from torch_compare import FLOATS, compare, random
 
 # -- Linear ---------------------------------------------------------------------------------------
 

@@ -19,7 +19,9 @@ class Parameter(Tensor):
     def __init__(self, data: Any = None, requires_grad: bool = True) -> None:
         if data is None:
             data = []
-        super().__init__(data.data if isinstance(data, Tensor) else data, requires_grad=requires_grad)
+        super().__init__(
+            data.data if isinstance(data, Tensor) else data, requires_grad=requires_grad
+        )
 
     def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()

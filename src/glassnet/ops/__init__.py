@@ -1,5 +1,20 @@
 """Differentiable operations on tensors, each with its forward and backward pass side by side."""
 
+from .activation import (
+    elu,
+    gelu,
+    hardtanh,
+    leaky_relu,
+    log_softmax,
+    mish,
+    relu,
+    relu6,
+    sigmoid,
+    silu,
+    softmax,
+    softplus,
+    tanh,
+)
 from .elementwise import (
     abs,
     add,
@@ -24,6 +39,7 @@ from .elementwise import (
     sub,
     where,
 )
+from .fused import dropout, linear
 from .linalg import matmul
 from .reduction import (
     amax,
@@ -61,8 +77,3 @@ from .shape import (
     unsqueeze,
     view,
 )
-
-try:  # written alongside by the nn work; imported here so Tensor methods can reach them
-    from .activation import relu, sigmoid, softmax, log_softmax, tanh  # noqa: F401
-except ImportError:  # pragma: no cover
-    pass

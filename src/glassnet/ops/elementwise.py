@@ -1,8 +1,9 @@
 """Elementwise operations: the same function applied to every number, with its derivative beside it.
 
-Each op computes its output with NumPy and defines `backward`, which turns the gradient of the output
-into a gradient for each input by the chain rule: d(loss)/d(input) = d(loss)/d(output) * d(output)/d(input).
-Operands broadcast as in NumPy; `unbroadcast` sums gradients back to each input's shape.
+Each op computes its output with NumPy and defines `backward`, which turns the gradient of the
+output into a gradient for each input by the chain rule: d(loss)/d(input) = d(loss)/d(output) *
+d(output)/d(input). Operands broadcast as in NumPy; `unbroadcast` sums gradients back to each
+input's shape.
 """
 
 from __future__ import annotations

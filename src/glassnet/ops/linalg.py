@@ -16,7 +16,7 @@ from .elementwise import operands
 
 
 def matmul(a: Any, b: Any) -> Tensor:
-    """Matrix product with NumPy's (and PyTorch's) rules for 1-D, 2-D, batched and broadcast operands."""
+    """Matrix product with PyTorch's rules for 1-D, 2-D, batched and broadcast operands."""
     a, b = operands(a, b)
     x, y = a.data, b.data
     if x.ndim == 0 or y.ndim == 0:

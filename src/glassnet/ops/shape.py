@@ -1,7 +1,8 @@
 """Shape operations: the same numbers, arranged differently (reshaped, transposed, sliced, joined).
 
 None of them changes a value, so their backward passes only move gradients back to where each number
-came from: reshape the gradient back, transpose it back, or scatter it into the slots it was read from.
+came from: reshape the gradient back, transpose it back, or scatter it into the slots it was read
+from.
 """
 
 from __future__ import annotations
@@ -77,9 +78,7 @@ def unsqueeze(a: Tensor, dim: int) -> Tensor:
             f"but got {dim})"
         )
     axis = dim % (x.ndim + 1)
-    return Tensor._make(
-        np.expand_dims(x, axis), (a,), lambda g: (g.reshape(x.shape),), "Unsqueeze"
-    )
+    return Tensor._make(np.expand_dims(x, axis), (a,), lambda g: (g.reshape(x.shape),), "Unsqueeze")
 
 
 def permute(a: Tensor, *dims: Any) -> Tensor:
@@ -240,9 +239,7 @@ def chunk(a: Tensor, chunks: int, dim: int = 0) -> tuple:
 
 def unbind(a: Tensor, dim: int = 0) -> tuple:
     axis = _axis(dim, a.data.ndim)
-    return tuple(
-        getitem(a, (slice(None),) * axis + (i,)) for i in range(a.data.shape[axis])
-    )
+    return tuple(getitem(a, (slice(None),) * axis + (i,)) for i in range(a.data.shape[axis]))
 
 
 # -- indexing -----------------------------------------------------------------------------------
@@ -285,9 +282,7 @@ def getitem(a: Tensor, index: Any) -> Tensor:
 
     def backward(g: np.ndarray) -> tuple:
         grad = np.zeros(x.shape, dtype=g.dtype)
-        if basic or all(
-            not isinstance(i, np.ndarray) or i.dtype == bool for i in index
-        ):
+        if basic or all(not isinstance(i, np.ndarray) or i.dtype == bool for i in index):
             grad[index] = g
         else:
             np.add.at(grad, index, g)
@@ -371,7 +366,9 @@ def pad(a: Tensor, pad: Sequence[int], mode: str = "constant", value: float = 0.
         widths[x.ndim - 1 - i] = (int(pad[2 * i]), int(pad[2 * i + 1]))
     grow = [(max(lo, 0), max(hi, 0)) for lo, hi in widths]
     out = np.pad(x, grow, constant_values=value)
-    crop = tuple(slice(max(-lo, 0), out.shape[i] - max(-hi, 0)) for i, (lo, hi) in enumerate(widths))
+    crop = tuple(
+        slice(max(-lo, 0), out.shape[i] - max(-hi, 0)) for i, (lo, hi) in enumerate(widths)
+    )
     out = out[crop]
     inner = tuple(
         slice(max(lo, 0), max(lo, 0) + n - max(-lo, 0) - max(-hi, 0))

@@ -68,8 +68,10 @@ def run(
 
     say(f"\ntrained {epochs} epochs in {seconds:.1f} s")
     say(f"final training loss {history['loss'][-1]:.4f}, test loss {history['val_loss'][-1]:.4f}")
-    say(f"test accuracy: {test_accuracy:.2%} ({int((predictions == y_test.numpy()).sum())}"
-        f"/{len(y_test)})")
+    say(
+        f"test accuracy: {test_accuracy:.2%} ({int((predictions == y_test.numpy()).sum())}"
+        f"/{len(y_test)})"
+    )
     say(format_confusion_matrix(counts))
     say(f"parameters: {n_params:,}")
     say(f"wrote {curves}, {matrix} and {weights}")

@@ -1,7 +1,8 @@
 """Metrics: numbers that say how well a model is doing, in words a person understands.
 
-The loss is what the optimizer minimises; accuracy (the share of examples whose highest-scoring class
-is the right one) and the confusion matrix (which classes get mistaken for which) are what we read.
+The loss is what the optimizer minimises; accuracy (the share of examples whose highest-scoring
+class is the right one) and the confusion matrix (which classes get mistaken for which) are what we
+read.
 """
 
 from __future__ import annotations
