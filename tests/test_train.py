@@ -39,7 +39,7 @@ def test_fit_learns_and_reports_history() -> None:
     x, y = blobs()
     model = small_model()
     history = fit(model, (x, y), epochs=15, lr=0.02, val_data=blobs(100, seed=1), progress=False)
-    assert set(history.history) == {"loss", "accuracy", "val_loss", "val_accuracy"}
+    assert set(history.history) == {"loss", "accuracy", "val_loss", "val_accuracy", "lr"}
     assert len(history["loss"]) == 15
     assert history["loss"][-1] < history["loss"][0] / 3
     assert history["val_accuracy"][-1] > 0.95
@@ -170,3 +170,38 @@ def test_bad_arguments_are_clear() -> None:
         fit(small_model(), "data.csv", epochs=1)
     with pytest.raises(ValueError, match="unknown metrics"):
         fit(small_model(), blobs(), epochs=1, metrics=["f1"])
+
+
+def test_fit_steps_a_scheduler_once_per_epoch() -> None:
+    gn.manual_seed(0)
+    x, y = blobs()
+    model = small_model()
+    optimizer = gn.optim.SGD(model.parameters(), lr=0.1)
+    scheduler = gn.optim.lr_scheduler.StepLR(optimizer, step_size=2, gamma=0.5)
+    history = fit(model, (x, y), epochs=5, optimizer=optimizer, scheduler=scheduler, progress=False)
+    assert history["lr"] == pytest.approx([0.1, 0.1, 0.05, 0.05, 0.025])
+    assert optimizer.param_groups[0]["lr"] == pytest.approx(0.025)  # after the 5th step
+
+
+def test_fit_gives_reduce_on_plateau_the_validation_loss() -> None:
+    seen = []
+
+    class Watched(gn.optim.lr_scheduler.ReduceLROnPlateau):
+        def step(self, metrics):
+            seen.append(metrics)
+            super().step(metrics)
+
+    gn.manual_seed(0)
+    x, y = blobs()
+    model = small_model()
+    optimizer = gn.optim.SGD(model.parameters(), lr=0.05)
+    history = fit(
+        model,
+        (x, y),
+        epochs=3,
+        optimizer=optimizer,
+        scheduler=Watched(optimizer),
+        val_data=blobs(100, seed=1),
+        progress=False,
+    )
+    assert seen == history["val_loss"]

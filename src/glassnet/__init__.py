@@ -99,3 +99,7 @@ bool = bool_  # noqa: A001 (glassnet.bool, like torch.bool)
 clip = clamp
 concat = cat
 __version__ = "0.1.0"
+
+from .backend import tune_malloc as _tune_malloc  # noqa: E402
+
+_tune_malloc()

@@ -153,8 +153,8 @@ class Tensor:
 
     def item(self) -> Any:
         if self.data.size != 1:
-            raise ValueError(
-                f"a Tensor with {self.data.size} elements cannot be converted to a Python scalar"
+            raise RuntimeError(  # PyTorch's exception and message
+                f"a Tensor with {self.data.size} elements cannot be converted to Scalar"
             )
         return self.data.item()
 

@@ -33,21 +33,33 @@ def _scalar_dtype(value: Any) -> np.dtype:
     return get_default_dtype()
 
 
+def _priority(x: Any) -> int:
+    """How much an operand's dtype counts in promotion: a tensor with dims over a 0-d tensor over a
+    Python number."""
+    if isinstance(x, Tensor):
+        return 2 if x.data.ndim > 0 else 1
+    return 0
+
+
 def result_dtype(a: Any, b: Any) -> np.dtype:
-    """PyTorch's type promotion: a Python number or 0-d tensor only changes the result's dtype when
-    it is of a higher kind (a float scalar with an int tensor gives float32, never float64)."""
-    a_dims = isinstance(a, Tensor) and a.data.ndim > 0
-    b_dims = isinstance(b, Tensor) and b.data.ndim > 0
+    """PyTorch's type promotion. The higher kind (bool < integer < float < complex) wins; a Python
+    number of the higher kind gives the default dtype of that kind (a float with an int tensor gives
+    float32, never float64). Within one kind, a tensor with dims beats a 0-d tensor, which beats a
+    Python number; operands of equal standing promote as NumPy does (int8 + uint8 = int16)."""
     da = a.data.dtype if isinstance(a, Tensor) else _scalar_dtype(a)
     db = b.data.dtype if isinstance(b, Tensor) else _scalar_dtype(b)
     if da == db:
         return da
-    if a_dims == b_dims and isinstance(a, Tensor) == isinstance(b, Tensor):
+    ka, kb = _KIND_RANK[da.kind], _KIND_RANK[db.kind]
+    if ka != kb:
+        winner, dtype = (a, da) if ka > kb else (b, db)
+        if isinstance(winner, Tensor) or dtype.kind != "f":
+            return dtype
+        return get_default_dtype()
+    pa, pb = _priority(a), _priority(b)
+    if pa == pb:
         return np.result_type(da, db)
-    dims, other = (da, db) if a_dims or (isinstance(a, Tensor) and not b_dims) else (db, da)
-    if _KIND_RANK[other.kind] > _KIND_RANK[dims.kind]:
-        return get_default_dtype() if other.kind == "f" else np.dtype(np.int64)
-    return dims
+    return da if pa > pb else db
 
 
 def operands(a: Any, b: Any) -> tuple[Tensor, Tensor]:
@@ -139,7 +151,13 @@ def neg(a: Tensor) -> Tensor:
 
 
 def pow(a: Any, b: Any) -> Tensor:  # noqa: A001
-    """a ** b. A Python-number exponent is the common case (x ** 2) and takes the short path."""
+    """a ** b. A Python-number exponent is the common case (x ** 2) and takes the short path.
+
+    Gradients follow PyTorch where the formulas break down: an exponent of 0 gives the base a zero
+    gradient (even at 0), and a base of 0 gives the exponent a zero gradient (for exponents >= 0).
+    """
+    if isinstance(b, np.generic):  # a NumPy scalar counts as a Python number, as in PyTorch
+        b = b.item()
     if isinstance(a, Tensor) and not isinstance(b, Tensor):
         x = a.data
         if x.dtype.kind in "biu" and isinstance(b, float):
@@ -147,6 +165,8 @@ def pow(a: Any, b: Any) -> Tensor:  # noqa: A001
         out = x**b
 
         def backward_scalar(g: np.ndarray) -> tuple:
+            if b == 0:
+                return (np.zeros_like(g),)
             if b == 2:
                 return (g * 2 * x,)
             return (g * b * x ** (b - 1),)
@@ -158,12 +178,13 @@ def pow(a: Any, b: Any) -> Tensor:  # noqa: A001
 
     def backward(g: np.ndarray) -> tuple:
         ga = gb = None
-        if a.requires_grad:
-            ga = unbroadcast(g * y * x ** (y - 1), x.shape)
-        if b.requires_grad:
-            with np.errstate(divide="ignore", invalid="ignore"):
-                log_x = np.where(x > 0, np.log(np.where(x > 0, x, 1)), 0)
-            gb = unbroadcast(g * out * log_x, y.shape)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if a.requires_grad:
+                ga = unbroadcast(np.where(y == 0, 0, g * y * x ** (y - 1)).astype(g.dtype, copy=False), x.shape)
+            if b.requires_grad:
+                # log of a negative base is NaN, as in PyTorch: the power is not differentiable
+                d_exponent = np.where((x == 0) & (y >= 0), 0, out * np.log(x)).astype(g.dtype, copy=False)
+                gb = unbroadcast(g * d_exponent, y.shape)
         return ga, gb
 
     return Tensor._make(out, (a, b), backward, "Pow")
@@ -211,23 +232,46 @@ def cos(a: Tensor) -> Tensor:
     return Tensor._make(np.cos(x), (a,), lambda g: (-g * np.sin(x),), "Cos")
 
 
+def _shrink(g: np.ndarray, t: Tensor) -> np.ndarray:
+    """A gradient summed back to the shape of `t`, in its dtype."""
+    return unbroadcast(g, t.data.shape).astype(t.data.dtype, copy=False)
+
+
 def clamp(a: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
-    """Limit values to [min, max]; the gradient passes only where the value was not clipped."""
+    """Limit values to [min, max]; the gradient passes where the value was not clipped (bounds
+    included, as in PyTorch). Bounds may be numbers or tensors (which broadcast, and receive the
+    gradient where they are the value taken); when min > max every value becomes max."""
     if min is None and max is None:
         raise ValueError("clamp: at least one of min and max must be given")
-    x = a.data
+    dtype = a.data.dtype
+    for bound in (min, max):
+        if bound is not None:
+            dtype = result_dtype(Tensor(np.empty((1,) * a.data.ndim, dtype)), bound)
+    x = a.data if a.data.dtype == dtype else a.data.astype(dtype)
     lo, hi = raw(min), raw(max)
-    out = np.clip(x, lo, hi)
+    if isinstance(lo, np.ndarray) and lo.dtype != dtype:
+        lo = lo.astype(dtype)
+    if isinstance(hi, np.ndarray) and hi.dtype != dtype:
+        hi = hi.astype(dtype)
+    out = np.asarray(np.clip(x, lo, hi)).astype(dtype, copy=False)
+    bounds = [t for t in (min, max) if isinstance(t, Tensor)]
 
     def backward(g: np.ndarray) -> tuple:
         inside = np.ones(x.shape, dtype=bool)
         if lo is not None:
-            inside &= x >= lo
+            inside = inside & (x >= lo)
         if hi is not None:
-            inside &= x <= hi
-        return (g * inside,)
+            inside = inside & (x <= hi)
+        grads = [_shrink(g * inside, a)]
+        if isinstance(min, Tensor):  # min is taken below it, unless max overrides it
+            taken = x < lo if hi is None else (x < lo) & (lo < hi)
+            grads.append(_shrink(g * taken, min) if min.requires_grad else None)
+        if isinstance(max, Tensor):
+            taken = x > hi if lo is None else (x > hi) | (hi < lo)
+            grads.append(_shrink(g * taken, max) if max.requires_grad else None)
+        return tuple(grads)
 
-    return Tensor._make(out.astype(x.dtype, copy=False), (a,), backward, "Clamp")
+    return Tensor._make(out, (a, *bounds), backward, "Clamp")
 
 
 def _pick(a: Tensor, b: Tensor, out: np.ndarray, a_wins: np.ndarray, tie: np.ndarray, name: str):

@@ -84,11 +84,13 @@ def unsqueeze(a: Tensor, dim: int) -> Tensor:
 def permute(a: Tensor, *dims: Any) -> Tensor:
     x = a.data
     dims = _sizes(dims)
-    if sorted(d % max(x.ndim, 1) for d in dims) != list(range(x.ndim)):
+    if len(dims) != x.ndim:
         raise RuntimeError(
             f"permute: dims {list(dims)} must be a permutation of the {x.ndim} dimensions"
         )
-    dims = tuple(d % x.ndim for d in dims)
+    dims = tuple(_axis(d, x.ndim) for d in dims) if x.ndim else ()
+    if sorted(dims) != list(range(x.ndim)):
+        raise RuntimeError(f"permute: dims {list(dims)} repeat a dimension")
     inverse = tuple(np.argsort(dims))
     return Tensor._make(x.transpose(dims), (a,), lambda g: (g.transpose(inverse),), "Permute")
 
@@ -112,6 +114,11 @@ def expand(a: Tensor, *sizes: Any) -> Tensor:
         raise RuntimeError(
             f"expand: the number of sizes provided ({len(sizes)}) must be greater or equal to "
             f"the number of dimensions in the tensor ({x.ndim})"
+        )
+    if any(s == -1 for s in sizes[:lead]):
+        raise RuntimeError(
+            f"expand: the expanded size of the tensor (-1) isn't allowed in a leading, "
+            f"non-existing dimension (sizes {list(sizes)} for shape {x.shape})"
         )
     target = tuple(x.shape[i - lead] if s == -1 else s for i, s in enumerate(sizes))
     try:
@@ -166,9 +173,15 @@ def _common(tensors: Sequence[Any], name: str) -> list[Tensor]:
 
 
 def cat(tensors: Sequence[Any], dim: int = 0) -> Tensor:
-    tensors = [t for t in _common(tensors, "cat") if t.data.shape != (0,) or len(tensors) == 1]
-    axis = _axis(dim, tensors[0].data.ndim)
-    arrays = [t.data for t in tensors]
+    tensors = _common(tensors, "cat")
+    # as in PyTorch, legacy empty 1-D tensors (shape (0,)) are skipped whatever the other shapes;
+    # they stay inputs of the graph and get an empty gradient
+    skip = [t.data.shape == (0,) for t in tensors]
+    if all(skip):
+        skip = [False] * len(tensors)
+    joined = [t for t, s in zip(tensors, skip) if not s]
+    axis = _axis(dim, joined[0].data.ndim)
+    arrays = [t.data for t in joined]
     for t in arrays[1:]:
         if t.ndim != arrays[0].ndim or any(
             n != m for i, (n, m) in enumerate(zip(t.shape, arrays[0].shape)) if i != axis
@@ -180,7 +193,8 @@ def cat(tensors: Sequence[Any], dim: int = 0) -> Tensor:
     bounds = np.cumsum([a.shape[axis] for a in arrays])[:-1]
 
     def backward(g: np.ndarray) -> tuple:
-        return tuple(np.split(g, bounds, axis=axis))
+        pieces = iter(np.split(g, bounds, axis=axis))
+        return tuple(np.zeros((0,), g.dtype) if s else next(pieces) for s in skip)
 
     return Tensor._make(np.concatenate(arrays, axis=axis), tuple(tensors), backward, "Cat")
 
@@ -192,8 +206,7 @@ def stack(tensors: Sequence[Any], dim: int = 0) -> Tensor:
         raise RuntimeError(
             f"stack expects each tensor to be equal size, but got {[t.shape for t in tensors]}"
         )
-    ndim = tensors[0].data.ndim + 1
-    axis = dim % ndim
+    axis = _axis(dim, tensors[0].data.ndim + 1)
     out = np.stack([t.data for t in tensors], axis=axis)
 
     def backward(g: np.ndarray) -> tuple:
@@ -234,7 +247,9 @@ def chunk(a: Tensor, chunks: int, dim: int = 0) -> tuple:
     if chunks <= 0:
         raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
     length = a.data.shape[_axis(dim, a.data.ndim)]
-    return split(a, max(-(-length // chunks), 1), dim)
+    if length == 0:  # PyTorch gives `chunks` empty pieces
+        return tuple(_narrow(a, _axis(dim, a.data.ndim), 0, 0) for _ in range(chunks))
+    return split(a, -(-length // chunks), dim)
 
 
 def unbind(a: Tensor, dim: int = 0) -> tuple:
@@ -333,19 +348,36 @@ def setitem(a: Tensor, index: Any, value: Any) -> None:
 
 
 def gather(a: Tensor, dim: int, index: Any) -> Tensor:
-    """Pick values along `dim` at positions `index` (same number of dims as `a`)."""
+    """Pick values along `dim` at positions `index`: out[i][j][k] = a[i][index[i][j][k]][k] for
+    dim=1. `index` has as many dims as `a`, and is no larger than `a` in the other dims."""
     x = a.data
     axis = _axis(dim, x.ndim)
     idx = np.asarray(raw(index))
     if idx.dtype.kind not in "iu":
         raise RuntimeError(f"gather(): Expected dtype int64 for index, got {idx.dtype}")
-    out = np.take_along_axis(x, idx, axis=axis)
+    if idx.ndim != x.ndim:
+        raise RuntimeError(
+            f"gather(): Index tensor must have the same number of dimensions as input tensor "
+            f"(index shape {idx.shape}, input shape {x.shape})"
+        )
+    for d, (n, m) in enumerate(zip(idx.shape, x.shape)):
+        if d != axis and n > m:
+            raise RuntimeError(
+                f"gather(): Size does not match at dimension {d}: expected index {idx.shape} to "
+                f"be no larger than self {x.shape} apart from dimension {axis}"
+            )
+    if idx.size and (idx.min() < 0 or idx.max() >= x.shape[axis]):
+        raise RuntimeError(
+            f"gather(): index out of bounds for dimension {axis} with size {x.shape[axis]}"
+        )
+    full = list(np.indices(idx.shape, sparse=True))
+    full[axis] = idx
+    full = tuple(full)
+    out = x[full]
 
     def backward(g: np.ndarray) -> tuple:
         grad = np.zeros(x.shape, dtype=g.dtype)
-        full = list(np.indices(idx.shape, sparse=True))
-        full[axis] = idx
-        np.add.at(grad, tuple(full), g)
+        np.add.at(grad, full, g)
         return (grad,)
 
     return Tensor._make(out, (a,), backward, "Gather")

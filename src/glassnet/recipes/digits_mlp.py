@@ -2,7 +2,12 @@
 
 The guide's first example, for real: 8x8 images of handwritten digits (64 numbers each) go through
 two hidden layers of weighted sums and ReLUs; a softmax over 10 outputs says which digit it is.
-Trained with Adam on mini-batches for a few epochs, it gets about 97-98% of unseen digits right.
+
+With only 1,437 training images, the network soon learns them by heart (overfits). The recipe shows
+it four more copies of each, shifted by one pixel up, down, left and right (data augmentation: the
+same digit, drawn a little elsewhere), and lowers the learning rate along a cosine curve. Trained
+with Adam on mini-batches for 20 epochs it gets about 98% of the unseen test digits right, where
+the same network on the plain images stops near 96.5% (measured over 5 seeds).
 """
 
 from __future__ import annotations
@@ -12,22 +17,41 @@ import time
 
 import numpy as np
 
-from .. import manual_seed
+from .. import manual_seed, tensor
 from ..data.datasets.digits import load_digits
 from ..explain import summary
 from ..io import save
 from ..models import MLP
 from ..optim import Adam
+from ..optim.lr_scheduler import CosineAnnealingLR
 from ..plot import plot_confusion_matrix, plot_history
 from ..train import confusion_matrix, fit, format_confusion_matrix, predict, predicted_classes
 
 
+def shifted_copies(images: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The 8x8 images plus four copies moved one pixel up, down, left and right (the pixel row or
+    column that comes in is blank), with their labels: five times the data."""
+    grids = images.reshape(-1, 8, 8)
+    copies = [grids]
+    for axis in (1, 2):
+        for step in (1, -1):
+            moved = np.roll(grids, step, axis=axis)
+            edge = 0 if step == 1 else -1
+            if axis == 1:
+                moved[:, edge, :] = 0
+            else:
+                moved[:, :, edge] = 0
+            copies.append(moved)
+    return np.concatenate(copies).reshape(-1, 64), np.tile(labels, len(copies))
+
+
 def run(
     out_dir: str = "runs/demo",
-    epochs: int = 30,
+    epochs: int = 20,
     batch_size: int = 32,
     lr: float = 2e-3,
-    hidden: tuple[int, ...] = (128, 64),
+    hidden: tuple[int, ...] = (256, 128),
+    augment: bool = True,
     seed: int = 0,
     progress: bool | None = None,
     verbose: bool = True,
@@ -38,17 +62,22 @@ def run(
     x_train, y_train = load_digits("train")
     x_test, y_test = load_digits("test")
     say(f"digits: {len(x_train)} training and {len(x_test)} test images of 8x8 pixels, 10 classes")
+    if augment:
+        x_train, y_train = (tensor(a) for a in shifted_copies(x_train.numpy(), y_train.numpy()))
+        say(f"augmented with shifted copies: {len(x_train)} training images")
 
     model = MLP([64, *hidden, 10], activation="relu")
     say(model)
     say(summary(model, input_shape=(64,)))
 
+    optimizer = Adam(model.parameters(), lr=lr)
     start = time.perf_counter()
     history = fit(
         model,
         (x_train, y_train),
         epochs=epochs,
-        optimizer=Adam(model.parameters(), lr=lr),
+        optimizer=optimizer,
+        scheduler=CosineAnnealingLR(optimizer, T_max=epochs),
         batch_size=batch_size,
         val_data=(x_test, y_test),
         progress=progress,

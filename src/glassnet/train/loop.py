@@ -94,6 +94,7 @@ class Trainer:
         callbacks: Iterable[Callback] = (),
         progress: bool | None = None,
         clip_grad_norm: float | None = None,
+        scheduler: Any = None,
     ) -> None:
         unknown = [m for m in metrics if m != "accuracy"]
         if unknown:
@@ -105,7 +106,17 @@ class Trainer:
         self.callbacks = list(callbacks)
         self.progress = sys.stderr.isatty() if progress is None else progress
         self.clip_grad_norm = clip_grad_norm
+        self.scheduler = scheduler
         self.stop_training = False
+
+    def step_scheduler(self, logs: dict[str, float]) -> None:
+        """Move the learning rate on after an epoch (ReduceLROnPlateau watches the loss)."""
+        from ..optim.lr_scheduler import ReduceLROnPlateau
+
+        if isinstance(self.scheduler, ReduceLROnPlateau):
+            self.scheduler.step(logs.get("val_loss", logs["loss"]))
+        elif self.scheduler is not None:
+            self.scheduler.step()
 
     def train_epoch(self, loader: DataLoader, epoch: int, epochs: int) -> dict[str, float]:
         from tqdm.auto import tqdm
@@ -159,6 +170,8 @@ class Trainer:
                 if val_loader is not None:
                     val = evaluate(self.model, val_loader, self.loss_fn, self.metrics)
                     logs.update({f"val_{k}": v for k, v in val.items()})
+                logs["lr"] = float(self.optimizer.param_groups[0]["lr"])
+                self.step_scheduler(logs)
                 history.append(epoch, logs)
                 if self.progress:
                     shown = "  ".join(f"{k}={v:.4f}" for k, v in logs.items())
@@ -187,6 +200,7 @@ def fit(
     callbacks: Iterable[Callback] = (),
     progress: bool | None = None,
     clip_grad_norm: float | None = None,
+    scheduler: Any = None,
     generator: Any = None,
 ) -> History:
     """Train `model` on `train_data` for `epochs` epochs and return the History.
@@ -201,6 +215,10 @@ def fit(
         callbacks: e.g. EarlyStopping, ModelCheckpoint.
         progress: show a progress bar; by default only when stderr is a terminal.
         clip_grad_norm: clip the gradients' global norm to this value before each step.
+        scheduler: an `optim.lr_scheduler` over `optimizer`, stepped once after every epoch
+            (ReduceLROnPlateau is given the validation loss, or the training loss without one).
+        generator: the random generator that shuffles the batches (glassnet's global one by
+            default, so `manual_seed` repeats a run).
 
     A NaN or infinite loss raises TrainingDiverged naming the epoch and batch, before that batch
     changes any weight.
@@ -215,7 +233,9 @@ def fit(
         optimizer = Adam(model.parameters(), lr=lr)
     train_loader = as_loader(train_data, batch_size, shuffle=True, generator=generator)
     val_loader = None if val_data is None else as_loader(val_data, 1024, shuffle=False)
-    trainer = Trainer(model, optimizer, loss_fn, metrics, callbacks, progress, clip_grad_norm)
+    trainer = Trainer(
+        model, optimizer, loss_fn, metrics, callbacks, progress, clip_grad_norm, scheduler
+    )
     return trainer.fit(train_loader, epochs, val_loader)
 
 
