@@ -98,6 +98,7 @@ def test_nan_loss_stops_with_epoch_and_batch_and_keeps_weights(tmp_path) -> None
         np.testing.assert_array_equal(reloaded[key].data, value)
 
 
+@pytest.mark.filterwarnings("ignore:.*encountered:RuntimeWarning")
 def test_divergence_from_a_huge_learning_rate_is_caught() -> None:
     gn.manual_seed(0)
     x, y = blobs()

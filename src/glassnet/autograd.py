@@ -144,19 +144,29 @@ def run_backward(root: Tensor, grad: np.ndarray, retain_graph: bool) -> None:
     from .tensor import Tensor
 
     grads: dict[int, np.ndarray] = {id(root): grad}
-    handed_out: set[int] = {id(grad)}  # arrays we must not later modify in place
+    taken: set[int] = {id(grad)}  # arrays some leaf already holds as its .grad
+    borrowed: set[int] = set()  # leaf gradients that may still be on their way to another tensor
 
     def accumulate_leaf(leaf: Tensor, g: np.ndarray) -> None:
         if g.shape != leaf.data.shape:
             g = np.broadcast_to(g, leaf.data.shape)
-        if leaf.grad is None:
-            # Own the array: it may be shared with another leaf's gradient or be a view.
-            if id(g) in handed_out or g.base is not None or g.dtype != leaf.data.dtype:
+        current = leaf.grad
+        if current is None:
+            # Keep the array without copying when nothing else can hold it; an op's backward may
+            # hand the same array to two inputs (add does), and views share their base's memory.
+            if id(g) in taken or g.base is not None or g.dtype != leaf.data.dtype:
                 g = np.array(g, dtype=leaf.data.dtype)
-            handed_out.add(id(g))
-            leaf.grad = Tensor(g)
+            else:
+                borrowed.add(id(g))
+            taken.add(id(g))
+            grad_tensor = Tensor.__new__(Tensor)
+            grad_tensor.data, grad_tensor.grad, grad_tensor.requires_grad = g, None, False
+            grad_tensor._node, grad_tensor._retains_grad = None, False
+            leaf.grad = grad_tensor
+        elif id(current.data) in borrowed:  # never write into an array another tensor may read
+            current.data = (current.data + g).astype(leaf.data.dtype, copy=False)
         else:
-            np.add(leaf.grad.data, g, out=leaf.grad.data, casting="unsafe")
+            np.add(current.data, g, out=current.data, casting="unsafe")
 
     for tensor in reversed(_topological_order(root)):
         g = grads.pop(id(tensor), None)
@@ -165,14 +175,15 @@ def run_backward(root: Tensor, grad: np.ndarray, retain_graph: bool) -> None:
         node = tensor._node
         if tensor._retains_grad:
             accumulate_leaf(tensor, g)
-        if node.backward is None:
+        backward = node.backward
+        if backward is None:
             raise RuntimeError(
                 "Trying to backward through the graph a second time (or directly access saved "
                 "tensors after they have already been freed). Saved intermediate values of the "
                 "graph are freed when you call .backward(). Specify retain_graph=True if you need "
                 "to backward through the graph a second time."
             )
-        parent_grads = node.backward(g)
+        parent_grads = backward(g)
         if not retain_graph:
             node.backward = None
         for parent, pg in zip(node.parents, parent_grads):

@@ -38,6 +38,14 @@ def _float_dtype(dtype: Any) -> np.dtype:
     return get_default_dtype() if dtype is None else np.dtype(dtype)
 
 
+def _random_float_dtype(name: str, dtype: Any) -> np.dtype:
+    """The dtype of random floats: a floating point one (PyTorch refuses integer dtypes too)."""
+    dtype = _float_dtype(dtype)
+    if dtype.kind != "f":
+        raise TypeError(f"{name}: expected a floating point dtype, got {dtype}")
+    return dtype
+
+
 def tensor(data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """A new tensor holding a copy of `data` (numbers, nested lists, an array or a tensor)."""
     return _make(np.array(to_array(data, dtype), copy=True), requires_grad)
@@ -89,6 +97,11 @@ def arange(
         start, end = 0, start
     if step == 0:
         raise ValueError("arange: step must be nonzero")
+    if (end - start) * step < 0:
+        raise ValueError(
+            f"arange: upper bound and lower bound inconsistent with step sign (start={start}, "
+            f"end={end}, step={step})"
+        )
     if dtype is None:
         all_int = all(isinstance(v, int | np.integer) for v in (start, end, step))
         dtype = np.int64 if all_int else get_default_dtype()
@@ -111,7 +124,7 @@ def rand(
     *size: Any, generator: GeneratorLike = None, dtype: Any = None, requires_grad: bool = False
 ) -> Tensor:
     """Uniform random numbers in [0, 1)."""
-    dtype = _float_dtype(dtype)
+    dtype = _random_float_dtype("rand", dtype)
     return _make(
         as_rng(generator).random(_shape(size), dtype=np.float64).astype(dtype), requires_grad
     )
@@ -121,7 +134,7 @@ def randn(
     *size: Any, generator: GeneratorLike = None, dtype: Any = None, requires_grad: bool = False
 ) -> Tensor:
     """Standard normal random numbers (mean 0, standard deviation 1)."""
-    dtype = _float_dtype(dtype)
+    dtype = _random_float_dtype("randn", dtype)
     return _make(as_rng(generator).standard_normal(_shape(size)).astype(dtype), requires_grad)
 
 
@@ -133,6 +146,8 @@ def randint(
     dtype: Any = None,
 ) -> Tensor:
     """Random integers in [low, high) (``randint(high, size)`` also works, as in PyTorch)."""
+    if isinstance(high, Sequence | np.ndarray):  # randint(high, size)
+        low, high, size = 0, low, high
     if high is None:
         low, high = 0, low
     if high <= low:
@@ -170,6 +185,9 @@ def randn_like(t: Tensor, dtype: Any = None, generator: GeneratorLike = None) ->
 
 
 def randint_like(
-    t: Tensor, low: int, high: int | None = None, generator: GeneratorLike = None
+    t: Tensor, low: int, high: int | None = None, generator: GeneratorLike = None, dtype: Any = None
 ) -> Tensor:
-    return randint(low, high, to_array(t).shape, generator=generator)
+    """Random integers in [low, high) with t's shape, and t's dtype unless `dtype` is given (as
+    in PyTorch, so a float tensor gives whole numbers as floats)."""
+    arr = to_array(t)
+    return randint(low, high, arr.shape, generator=generator, dtype=dtype or arr.dtype)

@@ -24,19 +24,17 @@ def to_array(data: Any, dtype: Any = None) -> np.ndarray:
         arr = data.data
     elif isinstance(data, np.ndarray):
         arr = data
+    elif isinstance(data, np.generic):  # a NumPy scalar keeps its dtype, as in PyTorch
+        arr = np.asarray(data)
     else:
         arr = np.asarray(data)
-        if arr.dtype == np.float64 and not _holds_numpy_float64(data):
+        if arr.dtype == np.float64:  # Python floats
             arr = arr.astype(get_default_dtype())
         elif arr.dtype.kind in "iu" and arr.dtype != np.uint8:
             arr = arr.astype(np.int64)
     if dtype is not None:
         arr = arr.astype(np.dtype(dtype), copy=False)
     return arr
-
-
-def _holds_numpy_float64(data: Any) -> bool:
-    return isinstance(data, np.floating | np.ndarray) and np.asarray(data).dtype == np.float64
 
 
 class Tensor:
@@ -403,6 +401,9 @@ class Tensor:
     def __neg__(self) -> Tensor:
         return _ops.neg(self)
 
+    def neg(self) -> Tensor:
+        return _ops.neg(self)
+
     def __pos__(self) -> Tensor:
         return self
 
@@ -516,13 +517,13 @@ class Tensor:
         return _ops.matmul(self, other)
 
     def mm(self, other: Any) -> Tensor:
-        return _ops.matmul(self, other)
+        return _ops.linalg.mm(self, other)
 
     def bmm(self, other: Any) -> Tensor:
-        return _ops.matmul(self, other)
+        return _ops.linalg.bmm(self, other)
 
     def dot(self, other: Any) -> Tensor:
-        return _ops.matmul(self, other)
+        return _ops.linalg.dot(self, other)
 
     def exp(self) -> Tensor:
         return _ops.exp(self)
@@ -549,7 +550,8 @@ class Tensor:
         return _ops.abs(self)
 
     def sign(self) -> Tensor:
-        return Tensor(np.sign(self.data))
+        """-1, 0 or 1; its gradient is 0 everywhere (PyTorch records it in the graph all the same)."""
+        return Tensor._make(np.sign(self.data), (self,), lambda g: (np.zeros_like(g),), "Sign")
 
     def sin(self) -> Tensor:
         return _ops.sin(self)

@@ -32,7 +32,7 @@ def _floating(a: Tensor) -> np.ndarray:
 def sigmoid_array(x: np.ndarray) -> np.ndarray:
     """1 / (1 + exp(-x)) on an array, accurate in both tails: exp(-x) overflows to inf for very
     negative x, and 1 / inf is exactly the 0 the answer rounds to."""
-    s = np.negative(x)
+    s = np.asarray(np.negative(x))  # an array even for 0-d x, so that out= below works
     with np.errstate(over="ignore"):
         np.exp(s, out=s)
     s += 1.0
@@ -41,7 +41,7 @@ def sigmoid_array(x: np.ndarray) -> np.ndarray:
 
 def softplus_array(z: np.ndarray) -> np.ndarray:
     """log(1 + exp(z)) without overflow: max(z, 0) + log(1 + exp(-|z|))."""
-    t = np.abs(z)
+    t = np.asarray(np.abs(z))  # an array even for 0-d z, so that out= below works
     np.negative(t, out=t)
     np.exp(t, out=t)
     np.log1p(t, out=t)
@@ -143,7 +143,7 @@ def tanh(a: Tensor) -> Tensor:
     out = np.tanh(_floating(a))
 
     def backward(g: np.ndarray) -> tuple:
-        d = out * out
+        d = np.asarray(out * out)
         np.subtract(1.0, d, out=d)
         d *= g
         return (d,)

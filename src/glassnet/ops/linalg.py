@@ -28,6 +28,14 @@ def matmul(a: Any, b: Any) -> Tensor:
             f"matmul: shapes {tuple(x.shape)} and {tuple(y.shape)} cannot be multiplied "
             f"({inner_x} columns in the first, {inner_y} rows in the second)"
         )
+    if x.ndim > 2 or y.ndim > 2:
+        try:
+            np.broadcast_shapes(x.shape[:-2], y.shape[:-2])
+        except ValueError:
+            raise RuntimeError(
+                f"matmul: shapes {tuple(x.shape)} and {tuple(y.shape)} cannot be multiplied "
+                f"(batch dims {tuple(x.shape[:-2])} and {tuple(y.shape[:-2])} do not broadcast)"
+            ) from None
     out = np.matmul(x, y)
 
     def backward(g: np.ndarray) -> tuple:
@@ -35,10 +43,10 @@ def matmul(a: Any, b: Any) -> Tensor:
         x2 = x[None, :] if x.ndim == 1 else x
         y2 = y[:, None] if y.ndim == 1 else y
         g2 = g
-        if x.ndim == 1:
-            g2 = np.expand_dims(g2, -2)
         if y.ndim == 1:
-            g2 = np.expand_dims(g2, -1)
+            g2 = g2[..., None]
+        if x.ndim == 1:
+            g2 = g2[..., None, :]
         ga = gb = None
         if a.requires_grad:
             ga = np.matmul(g2, np.swapaxes(y2, -1, -2))
@@ -54,3 +62,36 @@ def matmul(a: Any, b: Any) -> Tensor:
         return ga, gb
 
     return Tensor._make(out, (a, b), backward, "MatMul")
+
+
+def mm(a: Tensor, b: Tensor) -> Tensor:
+    """Matrix times matrix: both must be 2-D (no broadcasting), as in PyTorch."""
+    if a.data.ndim != 2:
+        raise RuntimeError(f"mm: self must be a matrix, got shape {tuple(a.data.shape)}")
+    if b.data.ndim != 2:
+        raise RuntimeError(f"mm: mat2 must be a matrix, got shape {tuple(b.data.shape)}")
+    return matmul(a, b)
+
+
+def bmm(a: Tensor, b: Tensor) -> Tensor:
+    """Batches of matrices: both 3-D with the same batch size (no broadcasting)."""
+    if a.data.ndim != 3:
+        raise RuntimeError(f"bmm: batch1 must be a 3D tensor, got shape {tuple(a.data.shape)}")
+    if b.data.ndim != 3:
+        raise RuntimeError(f"bmm: batch2 must be a 3D tensor, got shape {tuple(b.data.shape)}")
+    if a.data.shape[0] != b.data.shape[0]:
+        raise RuntimeError(
+            f"bmm: shapes {tuple(a.data.shape)} and {tuple(b.data.shape)} have different batch "
+            f"sizes ({a.data.shape[0]} and {b.data.shape[0]})"
+        )
+    return matmul(a, b)
+
+
+def dot(a: Tensor, b: Tensor) -> Tensor:
+    """The dot product of two 1-D tensors of the same length."""
+    if a.data.ndim != 1 or b.data.ndim != 1:
+        raise RuntimeError(
+            f"dot: 1D tensors expected, but got {a.data.ndim}D and {b.data.ndim}D tensors "
+            f"(shapes {tuple(a.data.shape)} and {tuple(b.data.shape)})"
+        )
+    return matmul(a, b)

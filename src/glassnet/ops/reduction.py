@@ -7,6 +7,7 @@ gets all of it, every element of a mean 1/N of it, and only the winner of a maxi
 from __future__ import annotations
 
 import builtins
+import math
 from collections import namedtuple
 from typing import Any
 
@@ -36,6 +37,14 @@ def normalize_dims(dim: Any, ndim: int) -> tuple[int, ...]:
     return tuple(sorted(set(out))) if ndim else ()
 
 
+def reduction_dims(dim: Any, ndim: int) -> tuple[int, ...]:
+    """Like `normalize_dims`, except that an empty tuple means every dim (PyTorch's convention
+    for sum, mean, amax, var and friends)."""
+    if isinstance(dim, tuple | list) and not dim:
+        dim = None
+    return normalize_dims(dim, ndim)
+
+
 def _expand_back(g: np.ndarray, axes: tuple, keepdim: bool, shape: tuple) -> np.ndarray:
     """Broadcast a reduced gradient back over the axes the reduction removed."""
     if not keepdim and axes:
@@ -45,7 +54,7 @@ def _expand_back(g: np.ndarray, axes: tuple, keepdim: bool, shape: tuple) -> np.
 
 def sum(a: Tensor, dim: Any = None, keepdim: bool = False, dtype: Any = None) -> Tensor:  # noqa: A001
     x = a.data
-    axes = normalize_dims(dim, x.ndim)
+    axes = reduction_dims(dim, x.ndim)
     out = x.sum(axis=axes, keepdims=keepdim, dtype=dtype)
 
     def backward(g: np.ndarray) -> tuple:
@@ -56,7 +65,7 @@ def sum(a: Tensor, dim: Any = None, keepdim: bool = False, dtype: Any = None) ->
 
 def mean(a: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     x = a.data if a.data.dtype.kind in "fc" else a.data.astype(get_default_dtype())
-    axes = normalize_dims(dim, x.ndim)
+    axes = reduction_dims(dim, x.ndim)
     count = 1
     for ax in axes:
         count *= x.shape[ax]
@@ -74,7 +83,7 @@ def _extreme(a: Tensor, dim: Any, keepdim: bool, find_max: bool, name: str) -> A
         raise RuntimeError(f"{name}(): Expected reduction over a non-empty tensor")
     if dim is None or not isinstance(dim, int | np.integer):
         # a full reduction (like amax): ties share the gradient evenly, as in PyTorch
-        axes = normalize_dims(dim, x.ndim)
+        axes = reduction_dims(dim, x.ndim)
         out = x.max(axis=axes, keepdims=True) if find_max else x.min(axis=axes, keepdims=True)
 
         def backward_all(g: np.ndarray) -> tuple:
@@ -84,7 +93,10 @@ def _extreme(a: Tensor, dim: Any, keepdim: bool, find_max: bool, name: str) -> A
 
         value = out if keepdim else out.reshape([n for i, n in enumerate(x.shape) if i not in axes])
         return Tensor._make(value, (a,), backward_all, name.capitalize())
-    (axis,) = normalize_dims(dim, x.ndim)
+    (axis,) = normalize_dims(dim, x.ndim) or (None,)
+    if axis is None:  # a 0-d tensor: its one value, at index 0
+        out = Tensor._make(x.copy(), (a,), lambda g: (g,), name.capitalize())
+        return ValuesIndices(out, Tensor(np.zeros((), dtype=np.int64)))
     idx = np.argmax(x, axis=axis) if find_max else np.argmin(x, axis=axis)
     idx_keep = np.expand_dims(idx, axis)
     values = np.take_along_axis(x, idx_keep, axis=axis)
@@ -110,11 +122,11 @@ def min(a: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001
 
 
 def amax(a: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
-    return _extreme(a, normalize_dims(dim, a.data.ndim), keepdim, True, "amax")
+    return _extreme(a, reduction_dims(dim, a.data.ndim), keepdim, True, "amax")
 
 
 def amin(a: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
-    return _extreme(a, normalize_dims(dim, a.data.ndim), keepdim, False, "amin")
+    return _extreme(a, reduction_dims(dim, a.data.ndim), keepdim, False, "amin")
 
 
 def argmax(a: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
@@ -145,20 +157,28 @@ def var(
     *,
     correction: int | None = None,
 ) -> Tensor:
-    """Variance: mean squared distance from the mean, divided by N - correction (1 by default)."""
+    """Variance: mean squared distance from the mean, divided by N - correction (1 by default).
+
+    As in PyTorch, `var(False)` means unbiased=False over every dim, and with N <= correction
+    the result is NaN (or inf), gradients too.
+    """
+    if isinstance(dim, bool):  # torch's var(unbiased) overload
+        dim, unbiased = None, dim
     x = a.data
-    axes = normalize_dims(dim, x.ndim)
+    axes = reduction_dims(dim, x.ndim)
     ddof = _correction(unbiased, correction)
     count = 1
     for ax in axes:
         count *= x.shape[ax]
     centred = x - x.mean(axis=axes, keepdims=True)
-    denom = count - ddof
+    denom = builtins.max(count - ddof, 0)
     with np.errstate(divide="ignore", invalid="ignore"):
         out = np.asarray((centred * centred).sum(axis=axes, keepdims=keepdim) / denom)
+    scale = 2.0 / denom if denom else math.inf
 
     def backward(g: np.ndarray) -> tuple:
-        return (_expand_back(g, axes, keepdim, x.shape) * (2.0 / denom) * centred,)
+        with np.errstate(invalid="ignore"):
+            return (_expand_back(g, axes, keepdim, x.shape) * scale * centred,)
 
     return Tensor._make(out.astype(x.dtype, copy=False), (a,), backward, "Var")
 
@@ -175,13 +195,15 @@ def std(
 
 
 def logsumexp(a: Tensor, dim: Any, keepdim: bool = False) -> Tensor:
-    """log(sum(exp(x))) computed without overflow, by factoring out the maximum."""
-    x = a.data
+    """log(sum(exp(x))) computed without overflow, by factoring out the maximum (-inf over an
+    empty dim, as in PyTorch)."""
+    x = a.data if a.data.dtype.kind in "fc" else a.data.astype(get_default_dtype())
     axes = normalize_dims(dim, x.ndim)
-    m = x.max(axis=axes, keepdims=True)
+    m = x.max(axis=axes, keepdims=True, initial=-np.inf)
     m = np.where(np.isfinite(m), m, 0)
     sumexp = np.exp(x - m).sum(axis=axes, keepdims=True)
-    out_keep = np.log(sumexp) + m
+    with np.errstate(divide="ignore"):
+        out_keep = np.log(sumexp) + m
 
     def backward(g: np.ndarray) -> tuple:
         softmax = np.exp(x - out_keep)
@@ -192,11 +214,38 @@ def logsumexp(a: Tensor, dim: Any, keepdim: bool = False) -> Tensor:
 
 
 def norm(a: Tensor, p: Any = 2, dim: Any = None, keepdim: bool = False) -> Tensor:
-    """The p-norm: (sum |x|^p)^(1/p); 'fro' is the 2-norm, inf the largest |x|."""
-    if p in ("fro", 2, 2.0):
-        return E.sqrt(sum(E.mul(a, a), dim, keepdim))
-    if p in (1, 1.0):
+    """The p-norm: (sum |x|^p)^(1/p); 'fro' is the 2-norm, inf the largest |x|, -inf the smallest,
+    0 the number of nonzeros. At the zero vector the gradient is 0, as in PyTorch."""
+    if p == "fro":
+        p = 2
+    if isinstance(p, str):
+        raise ValueError(f"norm: p must be a number or 'fro', got {p!r}")
+    if p == 1:
         return sum(E.abs(a), dim, keepdim)
-    if p == float("inf"):
+    if p == math.inf:
         return amax(E.abs(a), dim, keepdim)
-    return E.pow(sum(E.pow(E.abs(a), p), dim, keepdim), 1.0 / p)
+    if p == -math.inf:
+        return amin(E.abs(a), dim, keepdim)
+    x = a.data if a.data.dtype.kind in "fc" else a.data.astype(get_default_dtype())
+    axes = normalize_dims(dim, x.ndim)
+    if p == 0:
+        out = np.asarray((x != 0).sum(axis=axes, keepdims=keepdim), dtype=x.dtype)
+        return Tensor._make(out, (a,), lambda g: (np.zeros(x.shape, g.dtype),), "Norm")
+    p = float(p)
+    magnitude = np.abs(x)
+    if p == 2:
+        out_keep = np.sqrt((x * x).sum(axis=axes, keepdims=True))
+    else:
+        out_keep = (magnitude**p).sum(axis=axes, keepdims=True) ** (1.0 / p)
+
+    def backward(g: np.ndarray) -> tuple:
+        g = g if keepdim else np.expand_dims(g, axes)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if p == 2:
+                d = x / out_keep
+            else:  # sign(x) |x|^(p-1) / norm^(p-1)
+                d = np.sign(x) * (magnitude / out_keep) ** (p - 1)
+        return (np.where(out_keep == 0, 0, d * g).astype(x.dtype, copy=False),)
+
+    out = out_keep if keepdim else np.squeeze(out_keep, axis=axes)
+    return Tensor._make(np.asarray(out), (a,), backward, "Norm")
