@@ -26,7 +26,7 @@ import numpy as np
 # training steps, the output for inference); `check` holds what the driver compares between the
 # two libraries: the first losses and arrays after a few steps.
 Step = Callable[[], Any]
-Prepare = Callable[[str, dict[str, np.ndarray]], tuple[Step, dict[str, Any]]]
+Prepare = Callable[[str, str, dict[str, np.ndarray]], tuple[Step, dict[str, Any]]]
 
 CHECK_STEPS = 3
 LEARNING_RATE = 0.01
@@ -82,7 +82,7 @@ def serve(info: Callable[[], dict[str, Any]], prepare: Prepare) -> None:
 def _setup(prepare: Prepare, request: dict[str, Any]) -> tuple[Step, dict[str, Any]]:
     with np.load(request["data"]) as file:
         data = {key: file[key] for key in file.files}
-    step, check = prepare(request["kind"], data)
+    step, check = prepare(request["model"], request["kind"], data)
     np.savez(request["check"], **check.pop("arrays"))
     for _ in range(request["warmup"]):
         step()

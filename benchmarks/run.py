@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import platform
 import statistics
@@ -27,6 +26,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from models import ARCHITECTURES, init_bound, parameter_shapes
 
 HERE = Path(__file__).resolve().parent
 REFERENCE = "torch"
@@ -57,13 +58,17 @@ class Workload:
     kind: str
     batch: int
     target: float | None
-    sizes: tuple[int, ...] = (784, 256, 256, 10)
+    model: str = "mlp"  # a key of models.ARCHITECTURES
 
 
 WORKLOADS = (
     Workload("mlp train b128", "train", 128, 0.9),
     Workload("mlp train b16", "train", 16, 0.8),
     Workload("mlp infer b1024", "infer", 1024, None),
+    Workload("lenet5 train b64", "train", 64, 2.0, "lenet5"),
+    Workload("lenet5 infer b256", "infer", 256, None, "lenet5"),
+    Workload("convnet train b32", "train", 32, 2.0, "convnet"),
+    Workload("convnet infer b128", "infer", 128, None, "convnet"),
 )
 
 
@@ -126,17 +131,17 @@ def workers(args: argparse.Namespace, *libraries: str) -> Iterator[list[Worker]]
 
 
 def write_data(workload: Workload, seed: int, path: Path) -> None:
-    """Initial weights (PyTorch's default Linear init, U(-1/sqrt(fan_in), 1/sqrt(fan_in)), under
+    """Initial weights (PyTorch's default init, U(-1/sqrt(fan_in), 1/sqrt(fan_in)), under
     nn.Sequential's state_dict keys) and N_BATCHES batches of inputs in [0, 1) and class labels."""
     rng = np.random.default_rng(seed)
     arrays: dict[str, np.ndarray] = {}
-    for layer, (n_in, n_out) in enumerate(zip(workload.sizes[:-1], workload.sizes[1:])):
-        bound = 1.0 / math.sqrt(n_in)
-        arrays[f"{2 * layer}.weight"] = rng.uniform(-bound, bound, (n_out, n_in)).astype(np.float32)
-        arrays[f"{2 * layer}.bias"] = rng.uniform(-bound, bound, n_out).astype(np.float32)
-    shape = (N_BATCHES, workload.batch)
-    arrays["x"] = rng.random((*shape, workload.sizes[0]), dtype=np.float32)
-    arrays["y"] = rng.integers(0, workload.sizes[-1], shape, dtype=np.int64)
+    for key, shape, fan_in in parameter_shapes(workload.model):
+        bound = init_bound(fan_in)
+        arrays[key] = rng.uniform(-bound, bound, shape).astype(np.float32)
+    input_shape = ARCHITECTURES[workload.model][0]
+    batches = (N_BATCHES, workload.batch)
+    arrays["x"] = rng.random((*batches, *input_shape), dtype=np.float32)
+    arrays["y"] = rng.integers(0, 10, batches, dtype=np.int64)
     np.savez(path, **arrays)
 
 
@@ -173,12 +178,17 @@ def quartiles(values: list[float]) -> tuple[float, float, float]:
 def measure(
     workload: Workload, pair: list[Worker], args: argparse.Namespace, tmp: Path
 ) -> dict[str, Any]:
-    data = tmp / f"{workload.kind}_{workload.batch}.npz"
+    data = tmp / f"{workload.model}_{workload.kind}_{workload.batch}.npz"
     write_data(workload, args.seed, data)
     check_paths = [tmp / f"check_{index}.npz" for index in range(2)]
     checks = [
         worker.ask(
-            cmd="setup", kind=workload.kind, data=str(data), check=str(path), warmup=args.warmup
+            cmd="setup",
+            model=workload.model,
+            kind=workload.kind,
+            data=str(data),
+            check=str(path),
+            warmup=args.warmup,
         )
         for worker, path in zip(pair, check_paths)
     ]
@@ -206,7 +216,7 @@ def measure(
         "workload": workload.name,
         "kind": workload.kind,
         "batch": workload.batch,
-        "sizes": list(workload.sizes),
+        "model": workload.model,
         "candidate_ms": 1e3 * statistics.median(times[0]),
         "reference_ms": 1e3 * statistics.median(times[1]),
         "ratio": ratio,
@@ -370,6 +380,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     workloads = [w for w in WORKLOADS if not args.only or any(t in w.name for t in args.only)]
+    if args.candidate == "numpy":  # the hand-written NumPy step exists for the MLP only
+        workloads = [w for w in workloads if w.model == "mlp"]
     if not workloads:
         names = ", ".join(w.name for w in WORKLOADS)
         raise SystemExit(f"--only {args.only} matches no workload; the workloads are: {names}")

@@ -1,8 +1,8 @@
 """The glassnet side of the benchmark, written exactly as a user would write the PyTorch version.
 
-It builds nn.Sequential(Linear, ReLU, ...) from the driver's weights file with load_state_dict,
-trains it with optim.SGD or runs it under glassnet.no_grad(), and times steps on request (see
-protocol.py). It imports glassnet (and so NumPy's BLAS) and never torch.
+It builds the nn.Sequential that models.py describes, loads the driver's weights with
+load_state_dict, trains it with optim.SGD or runs it under glassnet.no_grad(), and times steps on
+request (see protocol.py). It imports glassnet (and so NumPy's BLAS) and never torch.
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ import numpy as np
 
 import glassnet as gn
 from glassnet import nn, optim
-from protocol import CHECK_STEPS, LEARNING_RATE, Step, layer_arrays, serve, thread_pools
+from models import build
+from protocol import CHECK_STEPS, LEARNING_RATE, Step, serve, thread_pools
 
 
 def info() -> dict[str, Any]:
@@ -29,17 +30,14 @@ def info() -> dict[str, Any]:
     }
 
 
-def build_mlp(data: dict[str, np.ndarray]) -> nn.Sequential:
-    layers: list[nn.Module] = []
-    for weight, _ in layer_arrays(data):
-        layers += [nn.Linear(weight.shape[1], weight.shape[0]), nn.ReLU()]
-    model = nn.Sequential(*layers[:-1])
+def build_model(name: str, data: dict[str, np.ndarray]) -> nn.Sequential:
+    model = build(name, nn)
     model.load_state_dict({key: gn.Tensor(data[key]) for key in model.state_dict()})
     return model
 
 
-def prepare(kind: str, data: dict[str, np.ndarray]) -> tuple[Step, dict[str, Any]]:
-    model = build_mlp(data)
+def prepare(name: str, kind: str, data: dict[str, np.ndarray]) -> tuple[Step, dict[str, Any]]:
+    model = build_model(name, data)
     if kind == "infer":
         model.eval()
         inputs = cycle([gn.Tensor(x) for x in data["x"]])

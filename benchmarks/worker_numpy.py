@@ -63,7 +63,9 @@ def train_step(layers: list[tuple[np.ndarray, np.ndarray]], x: np.ndarray, y: np
     return loss
 
 
-def prepare(kind: str, data: dict[str, np.ndarray]) -> tuple[Step, dict[str, Any]]:
+def prepare(name: str, kind: str, data: dict[str, np.ndarray]) -> tuple[Step, dict[str, Any]]:
+    if name != "mlp":
+        raise ValueError(f"the hand-written NumPy step exists for the MLP only, not {name!r}")
     layers = [(weight.copy(), bias.copy()) for weight, bias in layer_arrays(data)]
     if kind == "infer":
         inputs = cycle(list(data["x"]))

@@ -1,8 +1,8 @@
 """The PyTorch side of the benchmark: the reference every glassnet time is divided by.
 
-It builds the same nn.Sequential MLP from the driver's weights file, trains it with plain SGD or
-runs it under torch.no_grad(), and times steps on request (see protocol.py). It imports torch and
-never glassnet, so the two libraries' thread pools never share a process.
+It builds the same nn.Sequential (models.py) from the driver's weights file, trains it with plain
+SGD or runs it under torch.no_grad(), and times steps on request (see protocol.py). It imports
+torch and never glassnet, so the two libraries' thread pools never share a process.
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from protocol import CHECK_STEPS, LEARNING_RATE, Step, layer_arrays, serve, thread_pools
+from models import build
+from protocol import CHECK_STEPS, LEARNING_RATE, Step, serve, thread_pools
 
 
 def info() -> dict[str, Any]:
@@ -29,17 +30,14 @@ def info() -> dict[str, Any]:
     }
 
 
-def build_mlp(data: dict[str, np.ndarray]) -> torch.nn.Sequential:
-    layers: list[torch.nn.Module] = []
-    for weight, _ in layer_arrays(data):
-        layers += [torch.nn.Linear(weight.shape[1], weight.shape[0]), torch.nn.ReLU()]
-    model = torch.nn.Sequential(*layers[:-1])
+def build_model(name: str, data: dict[str, np.ndarray]) -> torch.nn.Sequential:
+    model = build(name, torch.nn)
     model.load_state_dict({key: torch.from_numpy(data[key]) for key in model.state_dict()})
     return model
 
 
-def prepare(kind: str, data: dict[str, np.ndarray]) -> tuple[Step, dict[str, Any]]:
-    model = build_mlp(data)
+def prepare(name: str, kind: str, data: dict[str, np.ndarray]) -> tuple[Step, dict[str, Any]]:
+    model = build_model(name, data)
     if kind == "infer":
         model.eval()
         inputs = cycle([torch.from_numpy(x) for x in data["x"]])
