@@ -600,7 +600,7 @@ def test_var_std_module_level(name):
     compare(lambda t: ours(t, 0, correction=0), lambda t: theirs(t, 0, correction=0), x)
 
 
-@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.filterwarnings("ignore::RuntimeWarning", "ignore:.*degrees of freedom")
 @pytest.mark.parametrize("dtype", FLOATS)
 @pytest.mark.parametrize("name", ["var", "std"])
 def test_var_std_with_too_few_values(name, dtype):
@@ -811,3 +811,15 @@ GRADCHECKS = {
 def test_gradcheck(name):
     fn, arrays = GRADCHECKS[name]
     gradcheck(fn, *arrays)
+
+
+# -- 0-d tensors ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["exp", "relu", "sigmoid", "tanh", "neg", "sign", "sum", "max"])
+def test_results_of_0d_tensors_are_writable_arrays(name):
+    """NumPy turns 0-d results into scalars; a tensor keeps an array (so in-place ops work)."""
+    out = method(name)(Tensor(np.array(0.5, np.float32)))
+    assert type(out.data) is np.ndarray and out.shape == () and out.dtype == np.float32
+    out.zero_()
+    assert out.item() == 0.0

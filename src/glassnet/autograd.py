@@ -52,6 +52,14 @@ class _GradModeContext:
 
     _mode = True
 
+    def __new__(cls, orig_func: Callable | None = None) -> Any:
+        # `@no_grad` without parentheses, as PyTorch 2 allows: decorate the function at once.
+        if orig_func is None:
+            return super().__new__(cls)
+        if not callable(orig_func):
+            raise TypeError(f"{cls.__name__}() takes no arguments (or one function to decorate)")
+        return cls()(orig_func)
+
     def __enter__(self) -> None:
         self._prev = _GradMode.enabled
         _GradMode.enabled = self._mode
@@ -89,6 +97,9 @@ class enable_grad(_GradModeContext):  # noqa: N801
 class set_grad_enabled(_GradModeContext):  # noqa: N801
     """Turn graph recording on or off by a flag: ``with set_grad_enabled(is_training): ...``."""
 
+    def __new__(cls, mode: bool) -> set_grad_enabled:
+        return object.__new__(cls)
+
     def __init__(self, mode: bool) -> None:
         self._mode = bool(mode)
         self._prev = _GradMode.enabled
@@ -96,6 +107,10 @@ class set_grad_enabled(_GradModeContext):  # noqa: N801
 
     def __enter__(self) -> None:
         pass
+
+    def __call__(self, fn: Callable) -> Callable:
+        _GradMode.enabled = self._prev  # as a decorator it only applies while `fn` runs
+        return super().__call__(fn)
 
 
 # --------------------------------------------------------------------------------------------------

@@ -35,7 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser(
         "demo",
-        help="train an MLP on the 1,797 real 8x8 handwritten digits (offline, ~30 s); prints "
+        help="train an MLP on the 1,797 real 8x8 handwritten digits (offline, about 10 s); prints "
         "test accuracy, confusion matrix and parameter count; writes runs/demo/",
         description="Train a multilayer perceptron on scikit-learn's handwritten digits and "
         "write the loss/accuracy curves (curves.png), the confusion matrix and the weights "

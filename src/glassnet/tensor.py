@@ -69,6 +69,8 @@ class Tensor:
     @staticmethod
     def _make(data: np.ndarray, parents: tuple, backward: Any, name: str) -> Tensor:
         """Wrap an op's output array; record the op when any input requires a gradient."""
+        if type(data) is not np.ndarray:  # NumPy gives scalars for 0-d results: keep an array
+            data = np.asarray(data)
         out = Tensor.__new__(Tensor)
         out.data = data
         out.grad = None
@@ -335,6 +337,12 @@ class Tensor:
                 f"a leaf Variable that requires grad is being used in an in-place operation "
                 f"({name}); wrap it in `with glassnet.no_grad():`"
             )
+        if self.data.base is not None and self._node is not None:
+            raise RuntimeError(
+                f"{name}: in-place operation on a view of another tensor (from indexing, reshape "
+                "or transpose) while the graph is recorded; glassnet does not track views, so "
+                "write it out of place (x = x + y) or inside `with glassnet.no_grad():`"
+            )
         before = Tensor.__new__(Tensor)  # the old value keeps the old place in the graph
         before.data, before.grad, before.requires_grad = self.data, None, self.requires_grad
         before._node, before._retains_grad = self._node, False
@@ -550,7 +558,7 @@ class Tensor:
         return _ops.abs(self)
 
     def sign(self) -> Tensor:
-        """-1, 0 or 1; its gradient is 0 everywhere (PyTorch records it in the graph all the same)."""
+        """-1, 0 or 1; its gradient is 0 (PyTorch still records it in the graph)."""
         return Tensor._make(np.sign(self.data), (self,), lambda g: (np.zeros_like(g),), "Sign")
 
     def sin(self) -> Tensor:

@@ -180,11 +180,12 @@ def pow(a: Any, b: Any) -> Tensor:  # noqa: A001
         ga = gb = None
         with np.errstate(divide="ignore", invalid="ignore"):
             if a.requires_grad:
-                ga = unbroadcast(np.where(y == 0, 0, g * y * x ** (y - 1)).astype(g.dtype, copy=False), x.shape)
+                d_base = np.where(y == 0, 0, y * x ** (y - 1))
+                ga = unbroadcast((g * d_base).astype(g.dtype, copy=False), x.shape)
             if b.requires_grad:
                 # log of a negative base is NaN, as in PyTorch: the power is not differentiable
-                d_exponent = np.where((x == 0) & (y >= 0), 0, out * np.log(x)).astype(g.dtype, copy=False)
-                gb = unbroadcast(g * d_exponent, y.shape)
+                d_exponent = np.where((x == 0) & (y >= 0), 0, out * np.log(x))
+                gb = unbroadcast((g * d_exponent).astype(g.dtype, copy=False), y.shape)
         return ga, gb
 
     return Tensor._make(out, (a, b), backward, "Pow")
