@@ -97,7 +97,7 @@ def test_nested_sequential_names_shapes_and_total_match_torch():
     # torch gives the same shapes for every leaf
     shapes = {}
     hooks = [
-        m.register_forward_hook(lambda m, i, o, n=n: shapes.setdefault(n, list(o.shape)))
+        m.register_forward_hook(lambda m, i, o, n=n: shapes.setdefault(n, list(o.shape)) and None)
         for n, m in net.named_modules()
         if not list(m.children())
     ]
