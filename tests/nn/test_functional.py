@@ -284,3 +284,28 @@ def test_normalize_leaves_zero_vectors_zero():
     x = np.zeros((2, 3), dtype=np.float32)
     x[1] = [3.0, 4.0, 0.0]
     np.testing.assert_allclose(F.normalize(Tensor(x)).data, [[0, 0, 0], [0.6, 0.8, 0]])
+
+
+@pytest.mark.parametrize(
+    "name, kwargs",
+    [
+        ("relu", {}),
+        ("gelu", {}),
+        ("gelu", {"approximate": "tanh"}),
+        ("silu", {}),
+        ("mish", {}),
+        ("elu", {}),
+        ("softplus", {}),
+        ("sigmoid", {}),
+        ("tanh", {}),
+        ("softmax", {"dim": 0}),
+        ("log_softmax", {"dim": -1}),
+    ],
+)
+def test_activations_of_a_0d_tensor_match_torch(name, kwargs):
+    x = np.asarray(0.3, dtype=np.float32)
+    compare(
+        lambda t: getattr(F, name)(t, **kwargs),
+        lambda t: getattr(torch.nn.functional, name)(t, **kwargs),
+        x,
+    )

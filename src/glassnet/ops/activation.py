@@ -8,7 +8,10 @@ often the output itself: sigmoid' = s (1 - s), tanh' = 1 - t^2.
 
 from __future__ import annotations
 
+import functools
 import math
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -21,6 +24,19 @@ _SQRT_HALF = math.sqrt(0.5)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 _GELU_TANH_K = 0.044715
+
+
+def _at_least_1d(op: Callable) -> Callable:
+    """Run `op` on a 0-d tensor as on one element of shape (1,): NumPy turns 0-d results into
+    scalars, which the in-place (`out=`) arithmetic of these ops cannot write into."""
+
+    @functools.wraps(op)
+    def wrapper(a: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+        if a.data.ndim == 0:
+            return op(a.reshape(1), *args, **kwargs).reshape(())
+        return op(a, *args, **kwargs)
+
+    return wrapper
 
 
 def _floating(a: Tensor) -> np.ndarray:
@@ -295,6 +311,7 @@ def normal_cdf(x: np.ndarray) -> np.ndarray:
     return cdf
 
 
+@_at_least_1d
 def gelu(a: Tensor, approximate: str = "none") -> Tensor:
     """x * Phi(x), Phi the normal CDF; ``approximate='tanh'`` uses
     0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))), as GPT-2 did."""
@@ -354,6 +371,7 @@ def _shifted(x: np.ndarray, axis: tuple | None) -> np.ndarray:
     return x - x.max(axis=axis, keepdims=True)
 
 
+@_at_least_1d
 def softmax(a: Tensor, dim: int) -> Tensor:
     """exp(x) / sum(exp(x)) along `dim`: scores to probabilities that sum to 1."""
     x = _floating(a)
@@ -372,6 +390,7 @@ def softmax(a: Tensor, dim: int) -> Tensor:
     return Tensor._make(out, (a,), backward, "Softmax")
 
 
+@_at_least_1d
 def log_softmax(a: Tensor, dim: int) -> Tensor:
     """x - log(sum(exp(x))) along `dim`: log-probabilities, exact even for scores like 1000."""
     x = _floating(a)
