@@ -70,3 +70,65 @@ def plot_confusion_matrix(
     ax.set_ylabel("true")
     ax.set_title("confusion matrix (test set)")
     return _save(fig, path)
+
+
+def _grid_shape(n: int) -> tuple[int, int]:
+    cols = int(np.ceil(np.sqrt(n)))
+    return int(np.ceil(n / cols)), cols
+
+
+def _as_images(images: Any) -> np.ndarray:
+    """(N, H, W) grey or (N, H, W, 3) colour images from (N, H, W), (N, 1, H, W) or (N, 3, H, W)."""
+    arr = np.asarray(images.data if hasattr(images, "data") else images, dtype=np.float32)
+    if arr.ndim == 4:
+        arr = arr[:, 0] if arr.shape[1] == 1 else np.moveaxis(arr, 1, -1)
+    if arr.ndim not in (3, 4):
+        raise ValueError(f"expected images of shape (N, H, W) or (N, C, H, W), got {arr.shape}")
+    return arr
+
+
+def plot_image_grid(
+    images: Any,
+    path: str | os.PathLike,
+    true: Any = None,
+    predicted: Any = None,
+    class_names: list[str] | None = None,
+    title: str = "test images",
+) -> str:
+    """A grid of images, each titled with its predicted and true label; wrong predictions in red."""
+    plt = _pyplot()
+    arr = _as_images(images)
+    rows, cols = _grid_shape(len(arr))
+    fig, axes = plt.subplots(rows, cols, figsize=(1.4 * cols, 1.6 * rows), squeeze=False)
+    name = (lambda i: class_names[int(i)]) if class_names else (lambda i: str(int(i)))
+    for k, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if k >= len(arr):
+            continue
+        ax.imshow(arr[k], cmap="gray_r" if arr.ndim == 3 else None)
+        if predicted is not None:
+            p = np.asarray(predicted)[k]
+            t = None if true is None else np.asarray(true)[k]
+            wrong = t is not None and int(p) != int(t)
+            label = name(p) if t is None else f"{name(p)} (true {name(t)})" if wrong else name(p)
+            ax.set_title(label, fontsize=8, color="red" if wrong else "black")
+    fig.suptitle(title)
+    return _save(fig, path)
+
+
+def plot_filters(weight: Any, path: str | os.PathLike, title: str = "first-layer filters") -> str:
+    """Each learned filter of a convolution (weight (C_out, C_in, kH, kW)) as a small image,
+    blue for negative weights and red for positive; colour inputs show the first channel only."""
+    plt = _pyplot()
+    w = np.asarray(weight.data if hasattr(weight, "data") else weight, dtype=np.float32)
+    if w.ndim != 4:
+        raise ValueError(f"expected a conv weight (C_out, C_in, kH, kW), got shape {w.shape}")
+    rows, cols = _grid_shape(w.shape[0])
+    fig, axes = plt.subplots(rows, cols, figsize=(1.1 * cols, 1.1 * rows), squeeze=False)
+    limit = float(np.abs(w).max()) or 1.0
+    for k, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if k < w.shape[0]:
+            ax.imshow(w[k, 0], cmap="RdBu_r", vmin=-limit, vmax=limit)
+    fig.suptitle(title)
+    return _save(fig, path)

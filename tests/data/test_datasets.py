@@ -205,3 +205,18 @@ def test_load_digits_copies_so_callers_cannot_corrupt_the_cache():
     X, _ = load_digits("train")
     X.data[:] = -1.0
     assert load_digits("train")[0].numpy().min() == 0.0
+
+
+def test_shifted_copies_move_each_digit_one_pixel():
+    from glassnet.data.datasets.digits import shifted_copies
+
+    image = np.zeros((1, 1, 8, 8), np.float32)
+    image[0, 0, 3, 4] = 1.0
+    images, labels = shifted_copies(image, np.array([7]))
+    assert images.shape == (5, 1, 8, 8) and labels.tolist() == [7] * 5
+    spots = sorted(tuple(int(i) for i in np.argwhere(im[0])[0]) for im in images)
+    assert spots == sorted([(3, 4), (4, 4), (2, 4), (3, 5), (3, 3)])
+    edge = np.zeros((1, 64), np.float32)
+    edge[0, 7] = 1.0  # top-right corner: moving it up or right drops it
+    moved, _ = shifted_copies(edge, np.array([0]))
+    assert moved.shape == (5, 64) and moved.sum() == 3.0

@@ -18,7 +18,7 @@ import time
 import numpy as np
 
 from .. import manual_seed, tensor
-from ..data.datasets.digits import load_digits
+from ..data.datasets.digits import load_digits, shifted_copies
 from ..explain import summary
 from ..io import save
 from ..models import MLP
@@ -26,23 +26,6 @@ from ..optim import Adam
 from ..optim.lr_scheduler import CosineAnnealingLR
 from ..plot import plot_confusion_matrix, plot_history
 from ..train import confusion_matrix, fit, format_confusion_matrix, predict, predicted_classes
-
-
-def shifted_copies(images: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The 8x8 images plus four copies moved one pixel up, down, left and right (the pixel row or
-    column that comes in is blank), with their labels: five times the data."""
-    grids = images.reshape(-1, 8, 8)
-    copies = [grids]
-    for axis in (1, 2):
-        for step in (1, -1):
-            moved = np.roll(grids, step, axis=axis)
-            edge = 0 if step == 1 else -1
-            if axis == 1:
-                moved[:, edge, :] = 0
-            else:
-                moved[:, :, edge] = 0
-            copies.append(moved)
-    return np.concatenate(copies).reshape(-1, 64), np.tile(labels, len(copies))
 
 
 def run(

@@ -115,3 +115,21 @@ class Digits(TensorDataset):
 
     def __repr__(self) -> str:
         return f"Digits(split={self.split!r}, samples={len(self)})"
+
+
+def shifted_copies(images: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The 8x8 images plus four copies moved one pixel up, down, left and right (the pixel row or
+    column that comes in is blank), with their labels: five times the data, a simple data
+    augmentation. Images may be (N, 64), (N, 8, 8) or (N, 1, 8, 8); the copies keep that shape."""
+    grids = images.reshape(-1, 8, 8)
+    copies = [grids]
+    for axis in (1, 2):
+        for step in (1, -1):
+            moved = np.roll(grids, step, axis=axis)
+            edge = 0 if step == 1 else -1
+            if axis == 1:
+                moved[:, edge, :] = 0
+            else:
+                moved[:, :, edge] = 0
+            copies.append(moved)
+    return np.concatenate(copies).reshape(-1, *images.shape[1:]), np.tile(labels, len(copies))
