@@ -34,7 +34,14 @@ def main() -> None:
         data, check = Path(tmp) / "data.npz", Path(tmp) / "check.npz"
         write_data(workload, 0, data)
         with workers(args, args.candidate) as (worker,):
-            worker.ask(cmd="setup", kind=workload.kind, data=str(data), check=str(check), warmup=50)
+            worker.ask(
+                cmd="setup",
+                model=workload.model,
+                kind=workload.kind,
+                data=str(data),
+                check=str(check),
+                warmup=50,
+            )
             report = worker.ask(cmd="profile", steps=args.steps)
 
     total = sum(row["own_us"] for row in report["rows"])
