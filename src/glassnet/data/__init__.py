@@ -5,19 +5,23 @@ The names and behaviour are PyTorch's (``torch.utils.data``): a Dataset answers 
 `glassnet.data.datasets`.
 """
 
-from . import datasets
+from . import datasets, transforms
 from .collate import default_collate, default_convert
 from .dataloader import DataLoader
 from .dataset import ConcatDataset, Dataset, Subset, TensorDataset, random_split
+from .download import DownloadError, data_dir
 
 __all__ = [
     "ConcatDataset",
     "DataLoader",
     "Dataset",
+    "DownloadError",
     "Subset",
     "TensorDataset",
     "default_collate",
+    "data_dir",
     "datasets",
     "default_convert",
     "random_split",
+    "transforms",
 ]

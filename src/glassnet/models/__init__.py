@@ -4,6 +4,7 @@ They are ordinary Modules whose layer names match the equivalent PyTorch models,
 between the two libraries.
 """
 
+from .cnn import LeNet5, SmallCNN
 from .mlp import ACTIVATIONS, MLP
 
-__all__ = ["ACTIVATIONS", "MLP"]
+__all__ = ["ACTIVATIONS", "MLP", "LeNet5", "SmallCNN"]

@@ -17,8 +17,10 @@ import numpy as np
 
 from .. import ops
 from ..ops import activation as _act
+from ..ops import conv as _conv
 from ..ops import fused as _fused
 from ..ops import loss as _loss
+from ..ops import normalization as _norm
 from ..tensor import Tensor
 
 # The losses take PyTorch's arguments unchanged.
@@ -33,6 +35,17 @@ nll_loss = _loss.nll_loss
 smooth_l1_loss = _loss.smooth_l1_loss
 
 linear = _fused.linear
+embedding = _fused.embedding
+conv1d = _conv.conv1d
+conv2d = _conv.conv2d
+conv_transpose2d = _conv.conv_transpose2d
+max_pool1d = _conv.max_pool1d
+max_pool2d = _conv.max_pool2d
+avg_pool1d = _conv.avg_pool1d
+avg_pool2d = _conv.avg_pool2d
+adaptive_avg_pool2d = _conv.adaptive_avg_pool2d
+interpolate = _conv.interpolate
+batch_norm = _norm.batch_norm
 sigmoid = _act.sigmoid
 tanh = _act.tanh
 
@@ -104,6 +117,12 @@ def log_softmax(input: Tensor, dim: int | None = None, *, dtype: Any = None) -> 
 
 def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
     return _fused.dropout(input, p, training)
+
+
+def dropout2d(
+    input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False
+) -> Tensor:
+    return _fused.dropout2d(input, p, training)
 
 
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:

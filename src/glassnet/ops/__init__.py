@@ -39,8 +39,9 @@ from .elementwise import (
     sub,
     where,
 )
-from .fused import dropout, linear
+from .fused import dropout, dropout2d, embedding, linear
 from .linalg import matmul
+from .normalization import batch_norm
 from .reduction import (
     amax,
     amin,

@@ -3,7 +3,8 @@
 `linear` is a whole fully connected layer, x @ W^T + b, in one step: one matrix product forward
 and at most two back (for the input's gradient and the weights'), where separate matmul, transpose
 and add nodes would cost several. `dropout` zeroes random inputs during training and scales the
-rest, so that the expected output is unchanged.
+rest, so that the expected output is unchanged; `dropout2d` does the same to whole channels.
+`embedding` looks rows of a table up by index and scatters their gradients back.
 
 The three matrix products of `linear` are written as transposes of the products OpenBLAS runs
 fastest: on the machines glassnet was measured on, (W @ X^T)^T took 0.6-0.7x the time of X @ W^T
@@ -13,6 +14,8 @@ update runs over both arrays in order.
 """
 
 from __future__ import annotations
+
+import warnings
 
 import numpy as np
 
@@ -82,19 +85,123 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, generator=None
 
     The mask comes from glassnet's seeded generator (or `generator`), so `manual_seed` repeats it.
     """
+    return _dropout(input, p, training, generator, "dropout", input.shape)
+
+
+def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, generator=None) -> Tensor:
+    """Channel dropout: during training, zero whole channels of an (N, C, *) input with
+    probability `p` (one draw per sample and channel) and scale the rest by 1 / (1 - p).
+
+    Neighbouring pixels of a feature map are strongly correlated, so dropping single pixels hides
+    little; dropping the whole map does. A 3-D input is read as (N, C, L), as PyTorch does.
+    """
+    shape = input.shape
+    if len(shape) < 2:
+        raise ValueError(
+            f"dropout2d: expected an input of shape (N, C, H, W) (at least 2 dimensions), "
+            f"got shape {shape}"
+        )
+    if len(shape) == 3:
+        warnings.warn(
+            f"dropout2d: received a 3-D input (shape {shape}); it is read as (N, C, L) and whole "
+            "channels are dropped, as PyTorch does. For one image (C, H, W), add the batch "
+            "dimension first (x.unsqueeze(0)).",
+            stacklevel=3,
+        )
+    mask_shape = shape[:2] + (1,) * (len(shape) - 2)
+    return _dropout(input, p, training, generator, "dropout2d", mask_shape)
+
+
+def _dropout(
+    input: Tensor, p: float, training: bool, generator, name: str, mask_shape: tuple
+) -> Tensor:
+    """Multiply `input` by a random 0 / (1 / (1 - p)) mask of `mask_shape`, broadcast over it."""
     p = check_dropout_probability(p)
     if not training or p == 0.0:
         return input
     x = input.data
     if x.dtype.kind != "f":
-        raise TypeError(f"dropout expects a floating point tensor, got dtype {x.dtype}")
+        raise TypeError(f"{name} expects a floating point tensor, got dtype {x.dtype}")
     if p == 1.0:
-        mask = np.zeros_like(x)
+        mask = np.zeros(mask_shape, dtype=x.dtype)
     else:
-        mask = (as_rng(generator).random(x.shape, dtype=np.float32) >= p).astype(x.dtype)
+        mask = (as_rng(generator).random(mask_shape, dtype=np.float32) >= p).astype(x.dtype)
         mask *= 1.0 / (1.0 - p)
 
     def backward(g: np.ndarray) -> tuple:
         return (g * mask,)
 
-    return Tensor._make(x * mask, (input,), backward, "Dropout")
+    return Tensor._make(x * mask, (input,), backward, name.capitalize())
+
+
+def embedding(
+    input: Tensor,
+    weight: Tensor,
+    padding_idx: int | None = None,
+    max_norm: float | None = None,
+    norm_type: float = 2.0,
+    scale_grad_by_freq: bool = False,
+    sparse: bool = False,
+) -> Tensor:
+    """Look up rows of `weight` (num_embeddings, embedding_dim) by the integer indices in
+    `input` (any shape); output (*input.shape, embedding_dim).
+
+    The backward pass scatters the output's gradient back onto the rows it came from, adding
+    where a row was read several times; the row `padding_idx` receives none. `max_norm` first
+    rescales (in place, as PyTorch does) the rows read whose `norm_type`-norm exceeds it;
+    `scale_grad_by_freq` divides each row's gradient by how often the batch read it.
+    """
+    return lookup(input, weight, padding_idx, max_norm, norm_type, scale_grad_by_freq, sparse)
+
+
+def lookup(
+    input: Tensor,
+    weight: Tensor,
+    padding_idx: int | None,
+    max_norm: float | None,
+    norm_type: float,
+    scale_grad_by_freq: bool,
+    sparse: bool,
+    name: str = "embedding",
+) -> Tensor:
+    """`embedding`, with errors naming `name` (the layer that called it)."""
+    if sparse:
+        raise NotImplementedError(f"{name}: sparse gradients are not supported; use sparse=False")
+    idx = input.data if isinstance(input, Tensor) else np.asarray(input)
+    if idx.dtype.kind not in "iu":
+        raise TypeError(f"{name}: expected integer indices (int64 or int32), got dtype {idx.dtype}")
+    w = weight.data
+    if w.ndim != 2:
+        raise ValueError(f"{name}: weight must be 2-D (num_embeddings, dim), got shape {w.shape}")
+    rows, dim = w.shape
+    if idx.size and (idx.min() < 0 or idx.max() >= rows):
+        bad = idx[(idx < 0) | (idx >= rows)].flat[0]
+        raise IndexError(
+            f"{name}: index {bad} is out of range for {rows} embeddings "
+            f"(valid indices are 0 to {rows - 1})"
+        )
+    if padding_idx is not None:
+        if not -rows <= padding_idx < rows:
+            raise ValueError(
+                f"{name}: padding_idx must be within num_embeddings ({rows}), got {padding_idx}"
+            )
+        padding_idx %= rows
+    if max_norm is not None:
+        used = np.unique(idx)
+        norms = np.linalg.norm(w[used], ord=norm_type, axis=1)
+        over = norms > max_norm
+        w[used[over]] *= (max_norm / (norms[over] + 1e-7))[:, None].astype(w.dtype)
+    flat = idx.reshape(-1)
+
+    def backward(g: np.ndarray) -> tuple:
+        g2 = g.reshape(-1, dim)
+        if scale_grad_by_freq:
+            counts = np.bincount(flat, minlength=rows).astype(g.dtype)
+            g2 = g2 / counts[flat][:, None]
+        grad = np.zeros_like(w)
+        np.add.at(grad, flat, g2)
+        if padding_idx is not None:
+            grad[padding_idx] = 0.0
+        return (grad,)
+
+    return Tensor._make(w[idx], (weight,), backward, "Embedding")

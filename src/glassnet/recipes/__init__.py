@@ -23,6 +23,18 @@ def _digits_mlp(**kwargs: object) -> dict:
     return run(**kwargs)
 
 
+def _digits_cnn(**kwargs: object) -> dict:
+    from .digits_cnn import run
+
+    return run(**kwargs)
+
+
+def _mnist_cnn(**kwargs: object) -> dict:
+    from .mnist_cnn import run
+
+    return run(**kwargs)
+
+
 def _toy_mlp(**kwargs: object) -> dict:
     from .toy_mlp import run
 
@@ -36,6 +48,18 @@ RECIPES: dict[str, Recipe] = {
             "digits-mlp",
             "a fully connected network learns the 1,797 real 8x8 handwritten digits (offline)",
             _digits_mlp,
+        ),
+        Recipe(
+            "digits-cnn",
+            "a convolutional network (conv-BN-ReLU blocks) reads the same digits as images; "
+            "shows its filters and its parameter count next to the MLP's",
+            _digits_cnn,
+        ),
+        Recipe(
+            "mnist-cnn",
+            "a CNN reads MNIST's 28x28 digits (downloaded and cached; offline it trains on "
+            "8,000 of the 10k test images and tests on the other 2,000)",
+            _mnist_cnn,
         ),
         Recipe(
             "spiral-mlp",

@@ -57,9 +57,16 @@ class History:
         return f"History(epochs={len(self.epochs)}, last={last})"
 
 
-def as_loader(data: Any, batch_size: int, shuffle: bool, generator: Any = None) -> DataLoader:
-    """Accept a DataLoader, a Dataset, or a pair (inputs, targets) of tensors or arrays."""
+def as_loader(data: Any, batch_size: int, shuffle: bool, generator: Any = None) -> Any:
+    """Accept a DataLoader, a Dataset, or a pair (inputs, targets) of tensors or arrays; any other
+    object with a length that yields (inputs, targets) batches is used as it is."""
     if isinstance(data, DataLoader):
+        return data
+    if (
+        not isinstance(data, Dataset | tuple | list)
+        and hasattr(data, "__iter__")
+        and hasattr(data, "__len__")
+    ):
         return data
     if isinstance(data, tuple | list) and len(data) == 2:
         inputs, targets = (x if isinstance(x, Tensor) else Tensor(np.asarray(x)) for x in data)
@@ -208,7 +215,8 @@ def fit(
     Args:
         model: any Module.
         train_data: a DataLoader, a Dataset or a pair (inputs, targets); shuffled mini-batches of
-            `batch_size` are drawn from it unless it is already a DataLoader.
+            `batch_size` are drawn from it unless it is already a DataLoader (or another
+            re-iterable object with a length that yields (inputs, targets) batches).
         optimizer: an optimizer over model.parameters(); Adam(lr=`lr`) by default.
         loss_fn: called as loss_fn(output, targets); cross-entropy by default.
         val_data: evaluated after every epoch (val_loss, val_accuracy).

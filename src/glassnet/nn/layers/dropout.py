@@ -2,12 +2,13 @@
 
 Each element is zeroed with probability p and the survivors are scaled by 1 / (1 - p), so the
 expected output stays the same. No unit can rely on any other being present, which keeps a network
-from memorising its training data. In evaluation mode (`model.eval()`) it does nothing.
+from memorising its training data. In evaluation mode (`model.eval()`) it does nothing. Dropout2d
+drops whole feature maps of a convolutional network instead of single values.
 """
 
 from __future__ import annotations
 
-from ...ops.fused import check_dropout_probability, dropout
+from ...ops.fused import check_dropout_probability, dropout, dropout2d
 from ...tensor import Tensor
 from ..module import Module
 
@@ -33,3 +34,20 @@ class Dropout(Module):
 
     def extra_repr(self) -> str:
         return f"p={self.p}, inplace={self.inplace}"
+
+
+class Dropout2d(Dropout):
+    """Zero whole channels of an (N, C, H, W) input with probability `p` while training (one draw
+    per sample and channel), scaling the rest by 1 / (1 - p).
+
+    Args:
+        p: probability of a channel to be zeroed (default 0.5).
+        inplace: accepted for PyTorch compatibility; the output is always a new tensor.
+
+    Shape:
+        ``(N, C, H, W)``; the output has the input's shape. A 3-D input is read as (N, C, L),
+        as PyTorch does (with a warning).
+    """
+
+    def forward(self, input: Tensor) -> Tensor:
+        return dropout2d(input, self.p, self.training)

@@ -1,0 +1,181 @@
+"""Batch normalisation layers: keep every channel's values centred and of unit spread.
+
+While training, BatchNorm normalises each channel with the mean and variance of the current batch
+and remembers their running averages; in evaluation mode (`model.eval()`) it uses those averages,
+so a single image gives the same answer whatever else is in its batch. A learned weight and bias
+per channel let the network undo the normalisation where that helps.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ...dtypes import get_default_dtype
+from ...ops.normalization import batch_norm
+from ...tensor import Tensor
+from ..init import ones_, zeros_
+from ..module import Module
+from ..parameter import Parameter
+from .linear import _check_features
+
+
+class _BatchNorm(Module):
+    """What BatchNorm1d and BatchNorm2d share; they differ only in the input ranks they accept."""
+
+    _ranks: tuple[int, ...] = ()
+    _shapes = ""
+
+    def __init__(
+        self,
+        num_features: int,
+        eps: float = 1e-5,
+        momentum: float | None = 0.1,
+        affine: bool = True,
+        track_running_stats: bool = True,
+        dtype: Any = None,
+        *,
+        bias: bool = True,
+    ) -> None:
+        super().__init__()
+        name = type(self).__name__
+        self.num_features = _check_features(name, "num_features", num_features)
+        if isinstance(eps, bool) or not isinstance(eps, int | float) or eps <= 0:
+            raise ValueError(f"{name}: eps must be a positive number, got {eps!r}")
+        if momentum is not None and (
+            isinstance(momentum, bool) or not isinstance(momentum, int | float)
+        ):
+            raise ValueError(f"{name}: momentum must be a number or None, got {momentum!r}")
+        self.eps = eps
+        self.momentum = momentum
+        self.affine = affine
+        self.track_running_stats = track_running_stats
+        dtype = get_default_dtype() if dtype is None else np.dtype(dtype)
+        n = self.num_features
+        if affine:
+            self.weight = Parameter(np.empty(n, dtype=dtype))
+            if bias:
+                self.bias = Parameter(np.empty(n, dtype=dtype))
+            else:
+                self.register_parameter("bias", None)
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+        if track_running_stats:
+            self.register_buffer("running_mean", Tensor(np.zeros(n, dtype=dtype)))
+            self.register_buffer("running_var", Tensor(np.ones(n, dtype=dtype)))
+            self.register_buffer("num_batches_tracked", Tensor(np.array(0, dtype=np.int64)))
+        else:
+            self.register_buffer("running_mean", None)
+            self.register_buffer("running_var", None)
+            self.register_buffer("num_batches_tracked", None)
+        self.reset_parameters()
+
+    def reset_running_stats(self) -> None:
+        """Forget the statistics seen so far: mean 0, variance 1, no batches counted."""
+        if self.track_running_stats:
+            self.running_mean.data[...] = 0
+            self.running_var.data[...] = 1
+            self.num_batches_tracked.data[...] = 0
+
+    def reset_parameters(self) -> None:
+        self.reset_running_stats()
+        if self.weight is not None:
+            ones_(self.weight)
+        if self.bias is not None:
+            zeros_(self.bias)
+
+    def _check_input(self, input: Tensor) -> None:
+        shape = input.shape
+        if len(shape) not in self._ranks:
+            raise ValueError(
+                f"{self._get_name()}({self.num_features}): expected "
+                f"{' or '.join(f'{r}D' for r in self._ranks)} input {self._shapes}, got "
+                f"{len(shape)}D input of shape {shape}"
+            )
+        if shape[1] != self.num_features:
+            raise ValueError(
+                f"{self._get_name()}({self.num_features}): expected {self.num_features} "
+                f"channels (dimension 1 of {self._shapes}), got input of shape {shape} with "
+                f"{shape[1]}"
+            )
+
+    def forward(self, input: Tensor) -> Tensor:
+        self._check_input(input)
+        # The running statistics are updated while training and used for evaluation; without
+        # them (track_running_stats=False) every batch is normalised by its own statistics.
+        use_batch_stats = self.training or self.running_mean is None
+        update = self.training and self.track_running_stats
+        track = not self.training or self.track_running_stats
+        return batch_norm(
+            input,
+            self.running_mean if track else None,
+            self.running_var if track else None,
+            self.weight,
+            self.bias,
+            use_batch_stats,
+            self.momentum,
+            self.eps,
+            num_batches_tracked=self.num_batches_tracked if update else None,
+        )
+
+    def extra_repr(self) -> str:
+        return (
+            f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
+            f"affine={self.affine}, bias={self.bias is not None}, "
+            f"track_running_stats={self.track_running_stats}"
+        )
+
+
+class BatchNorm1d(_BatchNorm):
+    """Batch normalisation over a batch of feature vectors (N, C) or sequences (N, C, L):
+    y = (x - E[x]) / sqrt(Var[x] + eps) * weight + bias, per channel C.
+
+    Args:
+        num_features: C, the number of channels (features).
+        eps: added to the variance for numerical stability (default 1e-5).
+        momentum: weight of each new batch in the running statistics (default 0.1); None keeps
+            a plain average over all batches seen.
+        affine: learn a per-channel weight (initially 1) and bias (initially 0).
+        track_running_stats: keep running_mean and running_var for evaluation; if False, the
+            batch's own statistics are used in evaluation too.
+        dtype: the dtype of the parameters and running statistics (default float32).
+        bias: with `affine`, whether to learn the bias (keyword only, as in PyTorch).
+
+    Shape:
+        input ``(N, C)`` or ``(N, C, L)``; output the same.
+
+    Attributes:
+        weight, bias: ``(C,)`` parameters, when `affine`.
+        running_mean, running_var: ``(C,)`` buffers; num_batches_tracked: an int64 count.
+
+    Example::
+
+        >>> bn = BatchNorm1d(100)
+        >>> bn(glassnet.randn(20, 100)).shape
+        (20, 100)
+    """
+
+    _ranks = (2, 3)
+    _shapes = "(N, C) or (N, C, L)"
+
+
+class BatchNorm2d(_BatchNorm):
+    """Batch normalisation over a batch of images (N, C, H, W): each channel is normalised over
+    the batch and all positions, y = (x - E[x]) / sqrt(Var[x] + eps) * weight + bias.
+
+    Args and attributes as for `BatchNorm1d`.
+
+    Shape:
+        input ``(N, C, H, W)``; output the same.
+
+    Example::
+
+        >>> bn = BatchNorm2d(16)
+        >>> bn(glassnet.randn(8, 16, 28, 28)).shape
+        (8, 16, 28, 28)
+    """
+
+    _ranks = (4,)
+    _shapes = "(N, C, H, W)"

@@ -1,0 +1,222 @@
+"""Batch normalisation: rescale every channel to mean 0 and variance 1 over the batch.
+
+Deep networks train faster when each layer's inputs stay in the same range while the weights
+before them change. `batch_norm` subtracts each channel's mean and divides by its standard
+deviation, both measured over the batch (and over positions, for images), then lets the network
+scale and shift the result back with a learned weight and bias. While training it also keeps a
+running average of those statistics, which evaluation uses instead, so that one sample's output
+no longer depends on the others in its batch.
+
+The whole computation is one graph node. Its backward is the closed form of the chain rule through
+the batch statistics: with x̂ the normalised input, M the values per channel and g the output's
+gradient, dx = w / σ · (g - mean(g) - x̂ · mean(g · x̂)), dw = Σ g · x̂ and db = Σ g.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..tensor import Tensor
+
+
+def _channel_sum(a: np.ndarray) -> np.ndarray:
+    """Sum over every axis but the channel axis (1): (N, C, *) -> (C,)."""
+    if a.ndim == 2:
+        return a.sum(axis=0)
+    return a.reshape(a.shape[0], a.shape[1], -1).sum(axis=(0, 2))
+
+
+def _check_channels(x: np.ndarray, **per_channel: Tensor | None) -> None:
+    channels = x.shape[1]
+    for name, t in per_channel.items():
+        if t is not None and t.data.shape != (channels,):
+            raise ValueError(
+                f"batch_norm: {name} has shape {t.data.shape} but the input of shape {x.shape} "
+                f"has {channels} channels (dimension 1), so it needs shape ({channels},)"
+            )
+
+
+def batch_norm(
+    input: Tensor,
+    running_mean: Tensor | None,
+    running_var: Tensor | None,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    training: bool = False,
+    momentum: float | None = 0.1,
+    eps: float = 1e-5,
+    *,
+    num_batches_tracked: Tensor | None = None,
+) -> Tensor:
+    """Normalise each channel (dimension 1) of an (N, C, *) input: y = (x - mean) / sqrt(var + eps)
+    * weight + bias, PyTorch's ``F.batch_norm``.
+
+    Args:
+        input: (N, C), (N, C, L) or (N, C, H, W), any number of trailing dimensions.
+        running_mean, running_var: (C,) running statistics, or None. While training they are
+            updated in place: new = (1 - momentum) * old + momentum * batch statistic, the
+            variance unbiased (divided by M - 1). Outside training they are what normalises.
+        weight, bias: (C,) learned scale and shift, or None for 1 and 0.
+        training: normalise with the batch's own mean and (biased) variance.
+        momentum: the weight of the new batch in the running averages; None averages all
+            batches seen so far equally (the factor is 1 / num_batches_tracked).
+        eps: added to the variance so that a constant channel does not divide by zero.
+        num_batches_tracked: a 0-d integer tensor counting the updates of the running
+            statistics; incremented in place whenever they are updated.
+    """
+    x = input.data
+    if x.ndim < 2:
+        raise ValueError(
+            f"batch_norm: expected an input of shape (N, C, *) with at least 2 dimensions, "
+            f"got shape {x.shape}"
+        )
+    if x.dtype.kind != "f":
+        raise TypeError(f"batch_norm expects a floating point input, got dtype {x.dtype}")
+    _check_channels(x, running_mean=running_mean, running_var=running_var, weight=weight, bias=bias)
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and t.dtype != x.dtype:
+            raise TypeError(
+                f"batch_norm: input has dtype {x.dtype} but {name} has dtype {t.dtype}; "
+                f"convert one of them (e.g. input.to({t.dtype}))"
+            )
+    count = x.size // x.shape[1]  # values per channel
+    if training:
+        if count == 1:
+            raise ValueError(
+                f"Expected more than 1 value per channel when training, got input size {x.shape}"
+            )
+        if eps <= 0.0:
+            raise ValueError(f"batch_norm eps must be positive during training, but got {eps}")
+        update = running_mean is not None or running_var is not None
+        if update and momentum is None and num_batches_tracked is None:
+            raise ValueError(
+                "batch_norm: momentum=None (a cumulative average of all batches) needs "
+                "num_batches_tracked to count them"
+            )
+        return _train(
+            input,
+            running_mean,
+            running_var,
+            weight,
+            bias,
+            momentum,
+            eps,
+            num_batches_tracked,
+            count,
+        )
+    if eps < 0.0:
+        raise ValueError(f"batch_norm eps must be non-negative, but got {eps}")
+    if running_mean is None or running_var is None:
+        raise ValueError(
+            "batch_norm: running_mean and running_var must be given outside training (they "
+            "replace the batch's statistics); pass training=True to normalise with the batch's"
+        )
+    return _evaluate(input, running_mean, running_var, weight, bias, eps)
+
+
+def _parents(input: Tensor, weight: Tensor | None, bias: Tensor | None) -> tuple:
+    return tuple(t for t in (input, weight, bias) if t is not None)
+
+
+def _update_running_stats(
+    running_mean: Tensor | None,
+    running_var: Tensor | None,
+    num_batches_tracked: Tensor | None,
+    momentum: float | None,
+    mean: np.ndarray,
+    var: np.ndarray,
+    count: int,
+) -> None:
+    """Move the running averages towards this batch's mean and unbiased variance, in place."""
+    if num_batches_tracked is not None:
+        num_batches_tracked.data += 1
+    factor = momentum if momentum is not None else 1.0 / float(num_batches_tracked.data)
+    if running_mean is not None:
+        running_mean.data *= 1.0 - factor
+        running_mean.data += factor * mean
+    if running_var is not None:
+        running_var.data *= 1.0 - factor
+        running_var.data += (factor * count / (count - 1)) * var
+
+
+def _train(
+    input: Tensor,
+    running_mean: Tensor | None,
+    running_var: Tensor | None,
+    weight: Tensor | None,
+    bias: Tensor | None,
+    momentum: float | None,
+    eps: float,
+    num_batches_tracked: Tensor | None,
+    count: int,
+) -> Tensor:
+    x = input.data
+    channels = (1, x.shape[1]) + (1,) * (x.ndim - 2)  # broadcasts a (C,) array over x
+    mean = _channel_sum(x) / count
+    xhat = x - mean.reshape(channels)
+    var = _channel_sum(xhat * xhat) / count
+    invstd = 1.0 / np.sqrt(var + eps)
+    xhat *= invstd.reshape(channels)
+    if weight is not None:
+        out = xhat * weight.data.reshape(channels)
+    else:
+        out = xhat.copy()  # never hand out xhat itself: backward needs it unchanged
+    if bias is not None:
+        out += bias.data.reshape(channels)
+
+    if running_mean is not None or running_var is not None:
+        _update_running_stats(
+            running_mean, running_var, num_batches_tracked, momentum, mean, var, count
+        )
+
+    def backward(g: np.ndarray) -> tuple:
+        g_sum = _channel_sum(g)
+        gx_sum = _channel_sum(g * xhat)
+        dx = None
+        if input.requires_grad:
+            scale = invstd if weight is None else invstd * weight.data
+            dx = g - (g_sum / count).reshape(channels)
+            dx -= xhat * (gx_sum / count).reshape(channels)
+            dx *= scale.reshape(channels)
+        grads = [dx]
+        if weight is not None:
+            grads.append(gx_sum if weight.requires_grad else None)
+        if bias is not None:
+            grads.append(g_sum if bias.requires_grad else None)
+        return tuple(grads)
+
+    return Tensor._make(out, _parents(input, weight, bias), backward, "BatchNorm")
+
+
+def _evaluate(
+    input: Tensor,
+    running_mean: Tensor,
+    running_var: Tensor,
+    weight: Tensor | None,
+    bias: Tensor | None,
+    eps: float,
+) -> Tensor:
+    x = input.data
+    channels = (1, x.shape[1]) + (1,) * (x.ndim - 2)
+    # copies: a later training step updates the running statistics in place before backward
+    mean = running_mean.data.astype(x.dtype)
+    invstd = (1.0 / np.sqrt(running_var.data + eps)).astype(x.dtype)
+    scale = invstd if weight is None else invstd * weight.data
+    shift = -mean * scale
+    if bias is not None:
+        shift += bias.data
+    out = x * scale.reshape(channels)
+    out += shift.reshape(channels)
+
+    def backward(g: np.ndarray) -> tuple:
+        grads = [g * scale.reshape(channels) if input.requires_grad else None]
+        g_sum = _channel_sum(g) if weight is not None or bias is not None else None
+        if weight is not None:
+            # sum(g * x̂) = (sum(g * x) - mean * sum(g)) / σ, without building x̂
+            dw = (_channel_sum(g * x) - mean * g_sum) * invstd if weight.requires_grad else None
+            grads.append(dw)
+        if bias is not None:
+            grads.append(g_sum if bias.requires_grad else None)
+        return tuple(grads)
+
+    return Tensor._make(out, _parents(input, weight, bias), backward, "BatchNorm")
