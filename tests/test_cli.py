@@ -53,3 +53,35 @@ def test_demo_end_to_end(tmp_path) -> None:
     assert "true \\ predicted" in out and "parameters:" in out
     assert (tmp_path / "demo" / "curves.png").stat().st_size > 10_000
     assert (tmp_path / "demo" / "model.safetensors").exists()
+
+
+def _accuracy(out: str) -> float:
+    line = next(line for line in out.splitlines() if line.startswith("test accuracy:"))
+    return float(line.split()[2].rstrip("%")) / 100
+
+
+@pytest.mark.slow
+def test_digits_cnn_recipe_end_to_end(tmp_path) -> None:
+    """`glassnet train digits-cnn`: at least 99% of the held-out digits, and every picture."""
+    out_dir = tmp_path / "cnn"
+    result = subprocess.run(
+        [sys.executable, "-m", "glassnet.cli", "train", "digits-cnn", "--out", str(out_dir)],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert _accuracy(result.stdout) >= 0.99, result.stdout
+    assert "x as many)" in result.stdout  # the weight-sharing comparison with a dense layer
+    for name in ("curves.png", "predictions.png", "confusion_matrix.png", "filters.png"):
+        assert (out_dir / name).stat().st_size > 3_000, name
+    assert (out_dir / "model.safetensors").exists()
+
+
+def test_mnist_cnn_without_data_says_where_to_put_the_files(tmp_path, monkeypatch) -> None:
+    from glassnet.data.datasets import mnist
+
+    monkeypatch.setenv("GLASSNET_DATA", str(tmp_path / "empty"))
+    monkeypatch.setattr(mnist, "MIRRORS", {"MNIST": ["http://127.0.0.1:9/"]})
+    with pytest.raises(SystemExit, match="GLASSNET_DATA"):
+        main(["train", "mnist-cnn", "--out", str(tmp_path / "out"), "--no-progress"])
