@@ -212,15 +212,14 @@ def test_sequence_ops_gradcheck(kind, reverse, mask):
     h0 = random((2, 2), np.float64, seed=2)
     c0 = random((2, 2), np.float64, seed=9)
     args = dict(mask=mask, reverse=reverse)
-    if kind == "lstm":
-        gradcheck(lambda x, h, c, *w: joined(*lstm_layer(x, h, c, *w, **args)), x, h0, c0,
-                  *weights(gates))  # fmt: skip
-    elif kind == "gru":
-        gradcheck(lambda x, h, *w: joined(*gru_layer(x, h, *w, **args)), x, h0, *weights(gates))
-    else:
-        act = kind[4:]
-        gradcheck(lambda x, h, *w: joined(*rnn_layer(x, h, *w, act, **args)), x, h0,
-                  *weights(gates))  # fmt: skip
+    layers = {
+        "rnn_tanh": lambda x, h, *w: rnn_layer(x, h, *w, "tanh", **args),
+        "rnn_relu": lambda x, h, *w: rnn_layer(x, h, *w, "relu", **args),
+        "lstm": lambda x, h, c, *w: lstm_layer(x, h, c, *w, **args),
+        "gru": lambda x, h, *w: gru_layer(x, h, *w, **args),
+    }
+    states = (h0, c0) if kind == "lstm" else (h0,)
+    gradcheck(lambda *a: joined(*layers[kind](*a)), x, *states, *weights(gates))
 
 
 def test_sequence_op_without_bias_and_initial_state_gradcheck():
@@ -389,7 +388,9 @@ def test_dropout_with_one_layer_warns_like_torch():
 
 
 def test_wrong_input_features_names_layer_and_shapes():
-    with pytest.raises(ValueError, match=r"LSTM\(4, 6\): expected input with 4 features .*\(5, 3, 7\)"):
+    with pytest.raises(
+        ValueError, match=r"LSTM\(4, 6\): expected input with 4 features .*\(5, 3, 7\)"
+    ):
         nn.LSTM(I, H)(Tensor(np.zeros((5, 3, 7), np.float32)))
     with pytest.raises(ValueError, match=r"GRUCell\(4, 6\): expected input with 4 features"):
         nn.GRUCell(I, H)(Tensor(np.zeros((3, 5), np.float32)))
@@ -521,7 +522,8 @@ def test_embedding_errors():
 def test_embedding_feeds_an_lstm():
     """The usual text model: Embedding -> LSTM -> Linear, trained one step without warnings."""
     manual_seed(0)
-    emb, lstm, head = nn.Embedding(20, 8, padding_idx=0), nn.LSTM(8, 16, batch_first=True), None
+    emb = nn.Embedding(20, 8, padding_idx=0)
+    lstm = nn.LSTM(8, 16, batch_first=True)
     head = nn.Linear(16, 20)
     tokens = Tensor(np.random.default_rng(0).integers(0, 20, (4, 7)))
     with warnings.catch_warnings():
