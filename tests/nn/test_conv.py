@@ -446,6 +446,13 @@ def test_conv_errors_name_the_op_and_shapes():
         F.conv_transpose2d(Tensor(random((2, 4, 5, 5), np.float32)), w, output_padding=1)
 
 
+def test_a_batch_without_its_channel_dimension_gets_a_hint():
+    # (64, 28, 28): 64 grey images without the channel axis; torch reads a 3-D input as one
+    # unbatched (C, H, W) image, and so does glassnet, but it says what to do
+    with pytest.raises(ValueError, match=r"Conv2d.*got 64; input shape \(64, 28, 28\).*unsqueeze"):
+        Conv2d(1, 6, 5)(Tensor(np.zeros((64, 28, 28), np.float32)))
+
+
 def test_conv_layer_errors():
     with pytest.raises(ValueError, match=r"Conv2d expects \(N, C, H, W\) or \(C, H, W\)"):
         Conv2d(3, 4, 3)(Tensor(random((1, 2, 3, 8, 8), np.float32)))

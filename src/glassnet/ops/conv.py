@@ -255,9 +255,15 @@ def _conv(
         )
     if xb.shape[1] != c_group * groups:
         in_groups = f" ({groups} groups of {c_group})" if groups > 1 else ""
+        hint = ""
+        if unbatched:
+            hint = (
+                f"; a {dims + 1}-D input is one unbatched sample (C, ...). If its first dimension "
+                f"is the batch, add the channel dimension: x.unsqueeze(1)"
+            )
         raise ValueError(
             f"{op}: expected input with {c_group * groups} channels{in_groups}, got "
-            f"{xb.shape[1]}{shapes}"
+            f"{xb.shape[1]}{shapes}{hint}"
         )
     _check_floats(op, input=x, weight=w, bias=None if bias is None else bias.data)
     _check_bias(op, bias, c_out, w)
