@@ -42,7 +42,7 @@ def weight_sharing_comparison(conv, image_shape: tuple[int, int, int]) -> str:
 
 def run(
     out_dir: str = "runs/digits-cnn",
-    epochs: int = 15,
+    epochs: int = 10,
     batch_size: int = 64,
     lr: float = 3e-3,
     widths: tuple[int, ...] = (32, 64),
