@@ -206,3 +206,21 @@ def test_fit_gives_reduce_on_plateau_the_validation_loss() -> None:
         progress=False,
     )
     assert seen == history["val_loss"]
+
+
+def test_fit_takes_any_reiterable_batch_source() -> None:
+    """Anything with a length that yields (inputs, targets) batches works as a loader, e.g. a
+    wrapper that augments each batch."""
+    x, y = blobs()
+
+    class Batches:
+        def __len__(self):
+            return 4
+
+        def __iter__(self):
+            for i in range(4):
+                yield x[i * 50 : (i + 1) * 50] + 0.0, y[i * 50 : (i + 1) * 50]
+
+    gn.manual_seed(0)
+    history = fit(small_model(), Batches(), epochs=3, lr=0.05, progress=False)
+    assert len(history["loss"]) == 3 and history["loss"][-1] < history["loss"][0]

@@ -63,7 +63,7 @@ def as_loader(data: Any, batch_size: int, shuffle: bool, generator: Any = None) 
     if isinstance(data, DataLoader):
         return data
     if (
-        not isinstance(data, Dataset | tuple | list)
+        not isinstance(data, Dataset | tuple | list | str | bytes | np.ndarray | Tensor)
         and hasattr(data, "__iter__")
         and hasattr(data, "__len__")
     ):
