@@ -17,6 +17,7 @@ import numpy as np
 
 from .. import ops
 from ..ops import activation as _act
+from ..ops import attention as _attention
 from ..ops import conv as _conv
 from ..ops import fused as _fused
 from ..ops import loss as _loss
@@ -46,6 +47,9 @@ avg_pool2d = _conv.avg_pool2d
 adaptive_avg_pool2d = _conv.adaptive_avg_pool2d
 interpolate = _conv.interpolate
 batch_norm = _norm.batch_norm
+layer_norm = _norm.layer_norm
+rms_norm = _norm.rms_norm
+scaled_dot_product_attention = _attention.scaled_dot_product_attention
 sigmoid = _act.sigmoid
 tanh = _act.tanh
 

@@ -10,9 +10,15 @@ no longer depends on the others in its batch.
 The whole computation is one graph node. Its backward is the closed form of the chain rule through
 the batch statistics: with x̂ the normalised input, M the values per channel and g the output's
 gradient, dx = w / σ · (g - mean(g) - x̂ · mean(g · x̂)), dw = Σ g · x̂ and db = Σ g.
+
+`layer_norm` and `rms_norm` normalise each sample over its own last dimensions instead, the way
+transformers do: no batch statistics, so training and evaluation compute the same thing.
 """
 
 from __future__ import annotations
+
+import math
+from typing import Any
 
 import numpy as np
 
@@ -220,3 +226,155 @@ def _evaluate(
         return tuple(grads)
 
     return Tensor._make(out, _parents(input, weight, bias), backward, "BatchNorm")
+
+
+# -- layer and RMS normalisation ------------------------------------------------------------------
+#
+# These normalise each sample on its own, over its last dimensions (a token's features), so they
+# need no running statistics and behave the same in training and evaluation. The input is viewed
+# as rows (M, n), n the size of `normalized_shape`; sums along a row are matrix-vector products
+# with a vector of ones, which BLAS runs several times faster than NumPy's row reductions.
+
+
+def _normalized_rows(
+    name: str, input: Tensor, normalized_shape: Any, **affine: Tensor | None
+) -> tuple[np.ndarray, tuple[int, ...]]:
+    """The input as rows (M, n) with n = prod(normalized_shape), after checking every shape."""
+    x = input.data
+    if isinstance(normalized_shape, int | np.integer):
+        normalized_shape = (normalized_shape,)
+    shape = tuple(int(s) for s in normalized_shape)
+    if x.dtype.kind != "f":
+        raise TypeError(f"{name} expects a floating point input, got dtype {x.dtype}")
+    if not shape or len(shape) > x.ndim or x.shape[x.ndim - len(shape) :] != shape:
+        raise ValueError(
+            f"{name}: given normalized_shape={list(shape)}, expected input with shape "
+            f"[*, {', '.join(map(str, shape))}], but got input of shape {x.shape}"
+        )
+    for what, t in affine.items():
+        if t is None:
+            continue
+        if t.data.shape != shape:
+            raise ValueError(
+                f"{name}: {what} has shape {t.data.shape} but normalized_shape is {shape}; "
+                f"expected {what} of shape {shape}"
+            )
+        if t.dtype != x.dtype:
+            raise TypeError(
+                f"{name}: input has dtype {x.dtype} but {what} has dtype {t.dtype}; "
+                f"convert one of them (e.g. input.to({t.dtype}))"
+            )
+    n = math.prod(shape)
+    return x.reshape(-1, n), shape
+
+
+def _row_means(a: np.ndarray, ones_over_n: np.ndarray) -> np.ndarray:
+    """The mean of each row of a (M, n) array, as a (M, 1) column."""
+    return (a @ ones_over_n)[:, None]
+
+
+def _row_dots(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """sum(a * b) along each row, as a (M, 1) column (no (M, n) temporary)."""
+    return np.einsum("ij,ij->i", a, b)[:, None]
+
+
+def _affine_grads(g2: np.ndarray, xhat: np.ndarray, weight: Tensor | None, bias: Tensor | None):
+    """The gradients of out = xhat * weight + bias with respect to weight and bias."""
+    grads = []
+    if weight is not None:
+        dw = np.einsum("ij,ij->j", g2, xhat) if weight.requires_grad else None
+        grads.append(None if dw is None else dw.reshape(weight.data.shape))
+    if bias is not None:
+        db = np.ones(g2.shape[0], dtype=g2.dtype) @ g2 if bias.requires_grad else None
+        grads.append(None if db is None else db.reshape(bias.data.shape))
+    return grads
+
+
+def _scaled_output(xhat: np.ndarray, weight: Tensor | None, bias: Tensor | None) -> np.ndarray:
+    """xhat * weight + bias in a new array (xhat itself is kept for the backward pass)."""
+    n = xhat.shape[1]
+    if weight is not None:
+        out = xhat * weight.data.reshape(n)
+        if bias is not None:
+            out += bias.data.reshape(n)
+    elif bias is not None:
+        out = xhat + bias.data.reshape(n)
+    else:
+        out = xhat.copy()
+    return out
+
+
+def layer_norm(
+    input: Tensor,
+    normalized_shape: Any,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    eps: float = 1e-5,
+) -> Tensor:
+    """Normalise over the last ``len(normalized_shape)`` dimensions: y = (x - mean) /
+    sqrt(var + eps) * weight + bias, the (biased) statistics taken per sample, PyTorch's
+    ``F.layer_norm``. One graph node; backward, with x̂ the normalised rows and ĝ = g * weight:
+    dx = (ĝ - mean(ĝ) - x̂ · mean(ĝ · x̂)) / σ, dweight = Σ g · x̂, dbias = Σ g."""
+    x2, shape = _normalized_rows("layer_norm", input, normalized_shape, weight=weight, bias=bias)
+    n = x2.shape[1]
+    ones_over_n = np.full(n, 1.0 / n, dtype=x2.dtype)
+    xhat = x2 - _row_means(x2, ones_over_n)
+    invstd = _row_dots(xhat, xhat)
+    invstd *= 1.0 / n
+    invstd += eps
+    np.sqrt(invstd, out=invstd)
+    np.reciprocal(invstd, out=invstd)
+    xhat *= invstd
+    out = _scaled_output(xhat, weight, bias)
+
+    def backward(g: np.ndarray) -> tuple:
+        g2 = g.reshape(xhat.shape)
+        dx = None
+        if input.requires_grad:
+            gw = g2 * weight.data.reshape(n) if weight is not None else g2
+            dx = xhat * (_row_dots(gw, xhat) * (1.0 / n))
+            np.subtract(gw, dx, out=dx)
+            dx -= _row_means(gw, ones_over_n)
+            dx *= invstd
+            dx = dx.reshape(input.shape)
+        return (dx, *_affine_grads(g2, xhat, weight, bias))
+
+    parents = tuple(t for t in (input, weight, bias) if t is not None)
+    return Tensor._make(out.reshape(input.shape), parents, backward, "LayerNorm")
+
+
+def rms_norm(
+    input: Tensor,
+    normalized_shape: Any,
+    weight: Tensor | None = None,
+    eps: float | None = None,
+) -> Tensor:
+    """Root-mean-square normalisation over the last ``len(normalized_shape)`` dimensions:
+    y = x / sqrt(mean(x²) + eps) * weight, PyTorch's ``F.rms_norm`` (eps None: the dtype's
+    machine epsilon). Like layer_norm without centring, and one node; backward, with
+    x̂ = x / r and ĝ = g * weight: dx = (ĝ - x̂ · mean(ĝ · x̂)) / r, dweight = Σ g · x̂."""
+    x2, shape = _normalized_rows("rms_norm", input, normalized_shape, weight=weight)
+    n = x2.shape[1]
+    if eps is None:
+        eps = float(np.finfo(x2.dtype).eps)
+    invrms = _row_dots(x2, x2)
+    invrms *= 1.0 / n
+    invrms += eps
+    np.sqrt(invrms, out=invrms)
+    np.reciprocal(invrms, out=invrms)
+    xhat = x2 * invrms
+    out = _scaled_output(xhat, weight, None)
+
+    def backward(g: np.ndarray) -> tuple:
+        g2 = g.reshape(xhat.shape)
+        dx = None
+        if input.requires_grad:
+            gw = g2 * weight.data.reshape(n) if weight is not None else g2
+            dx = xhat * (_row_dots(gw, xhat) * (1.0 / n))
+            np.subtract(gw, dx, out=dx)
+            dx *= invrms
+            dx = dx.reshape(input.shape)
+        return (dx, *_affine_grads(g2, xhat, weight, None))
+
+    parents = (input,) if weight is None else (input, weight)
+    return Tensor._make(out.reshape(input.shape), parents, backward, "RMSNorm")

@@ -30,7 +30,7 @@ from .loss import (
     NLLLoss,
     SmoothL1Loss,
 )
-from .normalization import BatchNorm1d, BatchNorm2d
+from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm, RMSNorm
 from .pooling import (
     AdaptiveAvgPool2d,
     AvgPool1d,
@@ -39,8 +39,16 @@ from .pooling import (
     MaxPool2d,
     Upsample,
 )
+from .positional import LearnedPositionalEmbedding, SinusoidalPositionalEncoding
 from .recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
 from .sparse import Embedding
+from .transformer import (
+    MultiheadAttention,
+    TransformerDecoder,
+    TransformerDecoderLayer,
+    TransformerEncoder,
+    TransformerEncoderLayer,
+)
 
 __all__ = [
     "AdaptiveAvgPool2d",
@@ -69,6 +77,8 @@ __all__ = [
     "LSTM",
     "LSTMCell",
     "L1Loss",
+    "LayerNorm",
+    "LearnedPositionalEmbedding",
     "LeakyReLU",
     "Linear",
     "MaxPool1d",
@@ -76,19 +86,26 @@ __all__ = [
     "LogSoftmax",
     "MSELoss",
     "Mish",
+    "MultiheadAttention",
     "NLLLoss",
     "RNN",
     "RNNBase",
     "RNNCell",
     "RNNCellBase",
+    "RMSNorm",
     "ReLU",
     "ReLU6",
     "SiLU",
+    "SinusoidalPositionalEncoding",
     "Sigmoid",
     "SmoothL1Loss",
     "Softmax",
     "Softplus",
     "Tanh",
+    "TransformerDecoder",
+    "TransformerDecoderLayer",
+    "TransformerEncoder",
+    "TransformerEncoderLayer",
     "Unflatten",
     "Upsample",
 ]

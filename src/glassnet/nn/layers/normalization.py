@@ -4,6 +4,9 @@ While training, BatchNorm normalises each channel with the mean and variance of 
 and remembers their running averages; in evaluation mode (`model.eval()`) it uses those averages,
 so a single image gives the same answer whatever else is in its batch. A learned weight and bias
 per channel let the network undo the normalisation where that helps.
+
+LayerNorm and RMSNorm normalise each sample over its own features instead (what transformers
+use): no batch statistics, the same computation in training and evaluation.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from ...dtypes import get_default_dtype
-from ...ops.normalization import batch_norm
+from ...ops.normalization import batch_norm, layer_norm, rms_norm
 from ...tensor import Tensor
 from ..init import ones_, zeros_
 from ..module import Module
@@ -179,3 +182,145 @@ class BatchNorm2d(_BatchNorm):
 
     _ranks = (4,)
     _shapes = "(N, C, H, W)"
+
+
+def _normalized_shape(layer: str, normalized_shape: Any) -> tuple[int, ...]:
+    """`normalized_shape` (an int or a sequence of them) as a tuple of positive ints."""
+    single = isinstance(normalized_shape, int | np.integer)
+    dims = (normalized_shape,) if single else normalized_shape
+    try:
+        dims = tuple(dims)
+    except TypeError:
+        dims = ()
+    if not dims or any(isinstance(d, bool) or not isinstance(d, int | np.integer) for d in dims):
+        dims = (0,)
+    if min(dims) <= 0:
+        raise ValueError(
+            f"{layer}: normalized_shape must be a positive integer or a tuple of them, got "
+            f"{normalized_shape!r}"
+        )
+    return tuple(int(d) for d in dims)
+
+
+class _RowNorm(Module):
+    """What LayerNorm and RMSNorm share: the normalized shape, eps, the optional weight."""
+
+    def _setup(
+        self, normalized_shape: Any, eps: float | None, elementwise_affine: bool, dtype: Any
+    ) -> np.dtype:
+        name = type(self).__name__
+        self.normalized_shape = _normalized_shape(name, normalized_shape)
+        if eps is not None and (
+            isinstance(eps, bool) or not isinstance(eps, int | float) or eps < 0
+        ):
+            raise ValueError(f"{name}: eps must be a non-negative number, got {eps!r}")
+        self.eps = eps
+        self.elementwise_affine = elementwise_affine
+        dtype = get_default_dtype() if dtype is None else np.dtype(dtype)
+        if elementwise_affine:
+            self.weight = Parameter(np.empty(self.normalized_shape, dtype=dtype))
+        else:
+            self.register_parameter("weight", None)
+        return dtype
+
+    def _check_input(self, input: Tensor) -> None:
+        shape, k = input.shape, len(self.normalized_shape)
+        if len(shape) < k or tuple(shape[len(shape) - k :]) != self.normalized_shape:
+            dims = ", ".join(map(str, self.normalized_shape))
+            raise ValueError(
+                f"{self._get_name()}({self.extra_repr()}): expected input of shape (*, {dims}), "
+                f"got shape {shape}"
+            )
+
+    def extra_repr(self) -> str:
+        return (
+            f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
+        )
+
+
+class LayerNorm(_RowNorm):
+    """Layer normalisation: each sample is normalised over its last dimensions,
+    y = (x - E[x]) / sqrt(Var[x] + eps) * weight + bias, the (biased) statistics per sample.
+
+    Args:
+        normalized_shape: the trailing shape to normalise over: an int (the last dimension)
+            or a tuple.
+        eps: added to the variance for numerical stability (default 1e-5).
+        elementwise_affine: learn a weight (initially 1) and a bias (initially 0) of shape
+            `normalized_shape`.
+        bias: with `elementwise_affine`, whether to learn the bias.
+        dtype: the parameters' dtype (default float32).
+
+    Shape:
+        input ``(*, *normalized_shape)``; output the same.
+
+    Example::
+
+        >>> ln = LayerNorm(512)
+        >>> ln(glassnet.randn(8, 20, 512)).shape
+        (8, 20, 512)
+    """
+
+    def __init__(
+        self,
+        normalized_shape: Any,
+        eps: float = 1e-5,
+        elementwise_affine: bool = True,
+        bias: bool = True,
+        dtype: Any = None,
+    ) -> None:
+        super().__init__()
+        dtype = self._setup(normalized_shape, eps, elementwise_affine, dtype)
+        if elementwise_affine and bias:
+            self.bias = Parameter(np.empty(self.normalized_shape, dtype=dtype))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        if self.weight is not None:
+            ones_(self.weight)
+        if self.bias is not None:
+            zeros_(self.bias)
+
+    def forward(self, input: Tensor) -> Tensor:
+        self._check_input(input)
+        return layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return f"{super().extra_repr()}, bias={self.bias is not None}"
+
+
+class RMSNorm(_RowNorm):
+    """Root-mean-square normalisation: y = x / sqrt(mean(x²) + eps) * weight over the last
+    dimensions, LayerNorm without centring and without bias (as in LLaMA).
+
+    Args:
+        normalized_shape: the trailing shape to normalise over: an int or a tuple.
+        eps: added to the mean square; None (default) uses the input dtype's machine epsilon,
+            as PyTorch does.
+        elementwise_affine: learn a weight of shape `normalized_shape` (initially 1).
+        dtype: the weight's dtype (default float32).
+
+    Shape:
+        input ``(*, *normalized_shape)``; output the same.
+    """
+
+    def __init__(
+        self,
+        normalized_shape: Any,
+        eps: float | None = None,
+        elementwise_affine: bool = True,
+        dtype: Any = None,
+    ) -> None:
+        super().__init__()
+        self._setup(normalized_shape, eps, elementwise_affine, dtype)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        if self.weight is not None:
+            ones_(self.weight)
+
+    def forward(self, input: Tensor) -> Tensor:
+        self._check_input(input)
+        return rms_norm(input, self.normalized_shape, self.weight, self.eps)
