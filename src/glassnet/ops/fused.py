@@ -6,11 +6,10 @@ and add nodes would cost several. `dropout` zeroes random inputs during training
 rest, so that the expected output is unchanged; `dropout2d` does the same to whole channels.
 `embedding` looks rows of a table up by index and scatters their gradients back.
 
-The three matrix products of `linear` are written as transposes of the products OpenBLAS runs
-fastest: on the machines glassnet was measured on, (W @ X^T)^T took 0.6-0.7x the time of X @ W^T
-(see benchmarks/). The results are the same numbers, laid out column-major, which every NumPy
-operation accepts. The weight's gradient stays row-major like the weight, so that the optimizer's
-update runs over both arrays in order.
+All three matrix products of `linear` keep NumPy's usual row-major layout. Writing them as
+transposed products ((W @ X^T)^T) was 1-2% faster for an MLP on the benchmark machine, but hands
+column-major arrays downstream, and adding a column-major array to a row-major one (a residual
+connection, two gradients meeting) was 30x slower than adding two row-major ones.
 """
 
 from __future__ import annotations
@@ -36,7 +35,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         )
     n_out = w.shape[0]
     x2 = x if x.ndim == 2 else x.reshape(-1, w.shape[1])
-    out = (w @ x2.T).T
+    out = x2 @ w.T
     if bias is not None:
         if bias.data.shape != (n_out,):
             raise ValueError(
@@ -50,7 +49,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     def backward(g: np.ndarray) -> tuple:
         g2 = g if g.ndim == 2 else g.reshape(-1, n_out)
         return (
-            (w.T @ g2.T).T.reshape(x.shape) if input.requires_grad else None,
+            (g2 @ w).reshape(x.shape) if input.requires_grad else None,
             g2.T @ x2 if weight.requires_grad else None,
             g2.sum(axis=0) if bias is not None and bias.requires_grad else None,
         )
