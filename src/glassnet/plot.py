@@ -51,6 +51,56 @@ def plot_history(history: Any, path: str | os.PathLike, title: str = "training")
     return _save(fig, path)
 
 
+def plot_series(
+    x: Any,
+    series: dict[str, Any],
+    path: str | os.PathLike,
+    xlabel: str = "step",
+    ylabel: str = "value",
+    title: str = "",
+    figsize: tuple[float, float] = (8, 4),
+) -> str:
+    """Several curves over the same x values in one chart (a legend names each); entries that
+    are None or NaN leave a gap. Returns the path."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=figsize)
+    for label, values in series.items():
+        y = np.array([np.nan if v is None else v for v in values], dtype=np.float64)
+        ax.plot(x, y, label=label, linewidth=1.3, marker="o" if len(y) <= 60 else None, ms=3)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    return _save(fig, path)
+
+
+def plot_forecast(
+    steps: Any,
+    truth: Any,
+    forecasts: dict[str, Any],
+    path: str | os.PathLike,
+    zoom: int = 120,
+    title: str = "forecasts",
+) -> str:
+    """A series and forecasts of it: the whole span above, its first `zoom` steps below (where
+    a forecast that lags behind the truth can be seen). Returns the path."""
+    plt = _pyplot()
+    fig, axes = plt.subplots(2, 1, figsize=(12, 7))
+    for ax, end in zip(axes, (len(truth), min(zoom, len(truth)))):
+        ax.plot(steps[:end], truth[:end], color="black", linewidth=1.6, label="truth")
+        for k, (label, values) in enumerate(forecasts.items()):
+            style = "-" if k == 0 else "--"
+            ax.plot(steps[:end], values[:end], style, linewidth=1.2, label=label)
+        ax.set_xlabel("time step")
+        ax.grid(alpha=0.3)
+        ax.legend(loc="upper right")
+    axes[0].set_title(title)
+    axes[1].set_title(f"the first {min(zoom, len(truth))} steps")
+    fig.tight_layout()
+    return _save(fig, path)
+
+
 def plot_confusion_matrix(
     counts: np.ndarray, path: str | os.PathLike, labels: list[str] | None = None
 ) -> str:
@@ -131,4 +181,95 @@ def plot_filters(weight: Any, path: str | os.PathLike, title: str = "first-layer
         if k < w.shape[0]:
             ax.imshow(w[k, 0], cmap="RdBu_r", vmin=-limit, vmax=limit)
     fig.suptitle(title)
+    return _save(fig, path)
+
+
+def plot_patch_attention(
+    images: Any,
+    attention: Any,
+    path: str | os.PathLike,
+    labels: list[str] | None = None,
+    title: str = "where the class token looks",
+) -> str:
+    """A Vision Transformer's attention from its class token to the image patches, per head.
+
+    `attention` is one layer's weights ``(N, heads, 1 + P, 1 + P)`` (token 0 the class token,
+    token p + 1 patch p, patches row by row over a square-ish grid matching the image). Each
+    row of the figure is one image: the image itself, then one panel per head with the class
+    token's weights on the patches drawn over the image (brighter: looked at more). Returns the
+    path."""
+    plt = _pyplot()
+    arr = _as_images(images)
+    w = np.asarray(attention.data if hasattr(attention, "data") else attention, dtype=np.float32)
+    if w.ndim != 4 or w.shape[0] != len(arr) or w.shape[2] != w.shape[3]:
+        raise ValueError(
+            f"expected attention of shape (N={len(arr)}, heads, 1 + P, 1 + P), got {w.shape}"
+        )
+    height, width = arr.shape[1:3]
+    patches = w.shape[2] - 1
+    side = int(round(np.sqrt(patches * height / width)))
+    grid = (side, patches // side) if side and patches % side == 0 else (0, 0)
+    if grid[0] * grid[1] != patches or height % grid[0] or width % grid[1]:
+        raise ValueError(f"{patches} patches do not tile {height}x{width} images")
+    n, heads = len(arr), w.shape[1]
+    fig, axes = plt.subplots(n, heads + 1, figsize=(1.5 * (heads + 1), 1.6 * n), squeeze=False)
+    for i in range(n):
+        axes[i, 0].imshow(arr[i], cmap="gray_r" if arr.ndim == 3 else None)
+        axes[i, 0].set_title(labels[i] if labels else "image", fontsize=8)
+        grey = arr[i] if arr.ndim == 3 else arr[i].mean(axis=-1)
+        for h in range(heads):
+            ax = axes[i, h + 1]
+            cls = w[i, h, 0, 1:].reshape(grid)
+            ax.imshow(grey, cmap="gray")
+            up = np.kron(cls, np.ones((height // grid[0], width // grid[1])))
+            ax.imshow(up, cmap="inferno", alpha=0.6, vmin=0.0, vmax=float(cls.max()) or 1.0)
+            if i == 0:
+                ax.set_title(f"head {h + 1}", fontsize=8)
+    for ax in axes.flat:
+        ax.axis("off")
+    fig.suptitle(title)
+    return _save(fig, path)
+
+
+def _shown_char(c: str) -> str:
+    """A character as a tick label: spaces and line breaks made visible."""
+    return {" ": "␣", "\n": "⏎", "\t": "⇥"}.get(c, c)
+
+
+def plot_token_attention(
+    tokens: list[str] | str,
+    attention: Any,
+    path: str | os.PathLike,
+    title: str = "attention per head",
+) -> str:
+    """One layer's attention over a text, one heatmap per head: row i shows how much the
+    position of token i (the one predicting the next token) looks at each earlier token.
+
+    `tokens` are the T tokens' texts (a string of characters for a character model);
+    `attention` is ``(heads, T, T)``. Returns the path."""
+    plt = _pyplot()
+    w = np.asarray(attention.data if hasattr(attention, "data") else attention, dtype=np.float32)
+    labels = [_shown_char(t) for t in tokens]
+    if w.ndim != 3 or w.shape[1:] != (len(labels), len(labels)):
+        raise ValueError(
+            f"expected attention of shape (heads, T, T) with T = {len(labels)} tokens, got "
+            f"{w.shape}"
+        )
+    heads = w.shape[0]
+    cols = min(heads, 4)
+    rows = -(-heads // cols)
+    size = 2.0 + 0.16 * len(labels)
+    fig, axes = plt.subplots(rows, cols, figsize=(size * cols, size * rows), squeeze=False)
+    ticks = range(len(labels))
+    for h, ax in enumerate(axes.flat):
+        if h >= heads:
+            ax.axis("off")
+            continue
+        ax.imshow(w[h], cmap="viridis", vmin=0.0, vmax=1.0)
+        ax.set_xticks(ticks, labels, fontsize=7, family="monospace")
+        ax.set_yticks(ticks, labels, fontsize=7, family="monospace")
+        ax.set_xlabel("looks at")
+        ax.set_title(f"head {h + 1}", fontsize=9)
+    fig.suptitle(title)
+    fig.tight_layout()
     return _save(fig, path)

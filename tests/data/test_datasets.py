@@ -95,6 +95,20 @@ def test_spiral_without_noise_lies_on_two_arms():
     np.testing.assert_allclose(zeros, -ones, atol=1e-5)
 
 
+def test_spiral_with_more_classes_has_an_arm_per_class():
+    assert np.bincount(spiral(301, seed=0, classes=3)[1]).tolist() == [100, 100, 101]
+    X, y = spiral(300, seed=0, classes=3)
+    # the arm of class 1 is the arm of class 2 turned by a third of a circle
+    turn = 2 * np.pi / 3
+    rotation = np.array([[np.cos(turn), np.sin(turn)], [-np.sin(turn), np.cos(turn)]])
+    radius = np.hypot(X[:, 0], X[:, 1])
+    first = X[y == 2][np.argsort(radius[y == 2])]
+    second = X[y == 1][np.argsort(radius[y == 1])]
+    np.testing.assert_allclose(second, first @ rotation.T, atol=1e-4)
+    with pytest.raises(ValueError, match="classes"):
+        spiral(100, classes=1)
+
+
 def test_regression_targets():
     X, y = plane(300, seed=0)
     np.testing.assert_allclose(y, X.sum(axis=1) / 10, rtol=1e-5, atol=1e-6)

@@ -6,6 +6,8 @@ result shows (accuracy, curves, pictures), written to `runs/NAME/`.
 
 from __future__ import annotations
 
+import importlib
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -41,6 +43,25 @@ def _toy_mlp(**kwargs: object) -> dict:
     return run(**kwargs)
 
 
+class _Lazy:
+    """The run() of the recipe module `module`, imported on first use. `inspect.signature` sees
+    the real run()'s parameters, so the CLI can pass an option such as --minutes only to the
+    recipes that take it."""
+
+    def __init__(self, module: str) -> None:
+        self.module = module
+
+    def _target(self) -> Callable[..., dict]:
+        return importlib.import_module(f"{__name__}.{self.module}").run
+
+    def __call__(self, **kwargs: object) -> dict:
+        return self._target()(**kwargs)
+
+    @property
+    def __signature__(self) -> inspect.Signature:
+        return inspect.signature(self._target())
+
+
 RECIPES: dict[str, Recipe] = {
     r.name: r
     for r in (
@@ -60,6 +81,24 @@ RECIPES: dict[str, Recipe] = {
             "a CNN reads MNIST's 28x28 digits (downloaded and cached; offline it trains on "
             "8,000 of the 10k test images and tests on the other 2,000)",
             _mnist_cnn,
+        ),
+        Recipe(
+            "shakespeare-lstm",
+            "a 2-layer LSTM learns to write like Shakespeare, one character at a time (Tiny "
+            "Shakespeare, downloaded and cached; --minutes sets the time budget, default 20)",
+            _Lazy("shakespeare_lstm"),
+        ),
+        Recipe(
+            "python-gru",
+            "a 2-layer GRU learns to write Python from this machine's standard library source "
+            "(offline; --minutes, default 10)",
+            _Lazy("python_gru"),
+        ),
+        Recipe(
+            "forecast-lstm",
+            "an LSTM forecasts the next value of a time series (a noisy multi-sine signal, or "
+            "--csv FILE --column NAME) and is compared with the naive last-value forecast",
+            _Lazy("forecast_lstm"),
         ),
         Recipe(
             "spiral-mlp",

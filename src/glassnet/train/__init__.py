@@ -1,6 +1,6 @@
 """Training: the loop that turns a network and data into a trained network, and what it reports."""
 
-from .callbacks import Callback, EarlyStopping, ModelCheckpoint
+from .callbacks import Callback, EarlyStopping, ModelCheckpoint, TimeLimit
 from .loop import History, Trainer, TrainingDiverged, evaluate, fit, predict
 from .metrics import accuracy, confusion_matrix, format_confusion_matrix, predicted_classes
 
@@ -9,6 +9,7 @@ __all__ = [
     "EarlyStopping",
     "History",
     "ModelCheckpoint",
+    "TimeLimit",
     "Trainer",
     "TrainingDiverged",
     "accuracy",

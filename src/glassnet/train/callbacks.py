@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import math
 import os
+import time
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -52,6 +53,24 @@ def _monitored(logs: dict[str, float], monitor: str, who: str) -> float:
             "(pass validation data to fit() to get val_* metrics)"
         )
     return logs[monitor]
+
+
+class TimeLimit(Callback):
+    """Stop after the first epoch that ends more than `minutes` after training began (a time
+    budget: the epoch under way is finished, so the overrun is at most one epoch)."""
+
+    def __init__(self, minutes: float) -> None:
+        if not minutes > 0:
+            raise ValueError(f"TimeLimit: minutes must be positive, got {minutes!r}")
+        self.minutes = float(minutes)
+        self.start = time.perf_counter()
+
+    def on_train_begin(self, trainer: Trainer) -> None:
+        self.start = time.perf_counter()
+
+    def on_epoch_end(self, trainer: Trainer, epoch: int, logs: dict[str, float]) -> None:
+        if time.perf_counter() - self.start >= 60.0 * self.minutes:
+            trainer.stop_training = True
 
 
 class EarlyStopping(Callback):

@@ -108,18 +108,26 @@ def gauss(n: int = 500, noise: float = 0.0, seed: Seed = None) -> ToyData:
     return _finish(rng, points, labels)
 
 
-def spiral(n: int = 500, noise: float = 0.0, seed: Seed = None) -> ToyData:
+def spiral(n: int = 500, noise: float = 0.0, seed: Seed = None, classes: int = 2) -> ToyData:
     """Two interleaved spiral arms of 1.75 turns each, radius 0 to 5; class 0 is class 1's arm
-    turned by half a circle. Returns X float32 (n, 2), y int64 (n,)."""
+    turned by half a circle. Returns X float32 (n, 2), y int64 (n,).
+
+    With `classes` = k (2 to 8) there are k arms, each turned by 1/k of a circle from the last,
+    for multi-class classification; the arm turned by j/k of a circle has class k - 1 - j.
+    """
     fraction = _check("spiral", n, noise)
+    if not _is_int(classes) or not 2 <= classes <= 8:
+        raise ValueError(f"spiral: classes should be an integer from 2 to 8, got {classes!r}")
     rng = _rng(seed)
-    arms = []
-    for count, turn in ((n - n // 2, 0.0), (n // 2, math.pi)):
+    arms, labels = [], []
+    for arm in range(classes):
+        count = n // classes + (arm < n % classes)
         step = np.arange(count) / max(count, 1)
+        turn = 2 * math.pi * arm / classes
         arms.append(_angles_to_points(5.0 * step, 1.75 * 2 * math.pi * step + turn))
+        labels.append(np.full(count, classes - 1 - arm, np.int64))
     points = np.concatenate(arms) + rng.uniform(-1.0, 1.0, (n, 2)) * fraction
-    labels = np.concatenate([np.ones(n - n // 2, np.int64), np.zeros(n // 2, np.int64)])
-    return _finish(rng, points, labels)
+    return _finish(rng, points, np.concatenate(labels))
 
 
 def plane(n: int = 500, noise: float = 0.0, seed: Seed = None) -> ToyData:

@@ -1,0 +1,202 @@
+"""A character-level language model: a recurrent network that reads text and predicts the next
+character.
+
+Each character's index picks a learned vector (Embedding); a stack of recurrent layers (LSTM, GRU or
+a plain RNN) reads the vectors one step at a time, carrying a hidden state that summarises what
+came before; a Linear layer turns each step's output into a score for every character of the
+vocabulary. Trained to predict the next character everywhere, it writes new text by sampling one
+character, feeding it back in, and sampling the next.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..autograd import no_grad
+from ..data.datasets.text import Vocabulary
+from ..io import load_into, save
+from ..nn.layers import GRU, LSTM, RNN, Dropout, Embedding, Linear
+from ..nn.module import Module
+from ..random import Generator, as_rng
+from ..tensor import Tensor
+
+CELLS: dict[str, type[Module]] = {"lstm": LSTM, "gru": GRU, "rnn": RNN}
+
+
+class CharRNN(Module):
+    """Embedding -> recurrent layers (batch first) -> dropout -> Linear: next-character scores.
+
+    Args:
+        vocab_size: how many distinct characters (the Embedding's rows, the Linear's outputs).
+        embed: the length of each character's vector.
+        hidden: the recurrent layers' hidden size.
+        layers: how many recurrent layers are stacked.
+        cell: ``"lstm"``, ``"gru"`` or ``"rnn"`` (tanh).
+        dropout: dropout between the recurrent layers and before the Linear layer, in training.
+
+    Shape:
+        input: int64 ``(N, T)`` character indices (or unbatched ``(T,)``); state: the recurrent
+        layer's state (``(h, c)`` for an LSTM, each ``(layers, N, hidden)``), None for zeros.
+        ``forward`` returns ``(logits, state)``: logits ``(N, T, vocab_size)`` and the state after
+        the last step, to pass to the next call.
+
+    The state_dict's keys (``embedding.weight``, ``rnn.weight_ih_l0``, ..., ``head.weight``) are
+    those of the same model written in PyTorch with nn.Embedding, nn.LSTM and nn.Linear.
+
+    Example::
+
+        >>> model = CharRNN(65, embed=32, hidden=128, layers=2)
+        >>> logits, state = model(glassnet.randint(0, 65, (4, 10)))
+        >>> logits.shape, state[0].shape
+        ((4, 10, 65), (2, 4, 128))
+        >>> model.generate([5, 7], max_new_tokens=20, temperature=0.8).shape
+        (20,)
+    """
+
+    def __init__(
+        self,
+        vocab_size: int,
+        embed: int = 64,
+        hidden: int = 256,
+        layers: int = 2,
+        cell: str = "lstm",
+        dropout: float = 0.0,
+    ) -> None:
+        super().__init__()
+        if cell not in CELLS:
+            raise ValueError(f"CharRNN: cell must be one of {list(CELLS)}, got {cell!r}")
+        self.vocab_size, self.cell = vocab_size, cell
+        self.embedding = Embedding(vocab_size, embed)
+        self.rnn = CELLS[cell](embed, hidden, layers, batch_first=True, dropout=dropout)
+        self.drop = Dropout(dropout)
+        self.head = Linear(hidden, vocab_size)
+
+    def config(self) -> dict[str, Any]:
+        """The arguments that rebuild this model: ``CharRNN(**model.config())``."""
+        return {
+            "vocab_size": self.vocab_size,
+            "embed": self.embedding.embedding_dim,
+            "hidden": self.rnn.hidden_size,
+            "layers": self.rnn.num_layers,
+            "cell": self.cell,
+            "dropout": self.drop.p,
+        }
+
+    def forward(self, x: Tensor, state: Any = None) -> tuple[Tensor, Any]:
+        output, state = self.rnn(self.embedding(x), state)
+        return self.head(self.drop(output)), state
+
+    def generate(
+        self,
+        prompt_ids: Any,
+        max_new_tokens: int,
+        temperature: float = 1.0,
+        top_k: int | None = None,
+        generator: Generator | np.random.Generator | None = None,
+    ) -> np.ndarray:
+        """Write `max_new_tokens` characters after `prompt_ids` (a non-empty 1-D sequence of
+        indices); returns the new indices (int64 array).
+
+        The prompt is read once; after that each step feeds only the character just chosen,
+        with the state carried over. Each character is drawn from softmax(logits /
+        `temperature`) restricted to the `top_k` highest scores (all if None), with
+        `generator` (glassnet's global one by default). ``temperature=0`` or ``top_k=1``
+        always takes the most likely character (greedy decoding)."""
+        ids = np.asarray(prompt_ids.data if isinstance(prompt_ids, Tensor) else prompt_ids)
+        if ids.ndim != 1 or ids.size == 0 or ids.dtype.kind not in "iu":
+            raise ValueError(
+                "CharRNN.generate: prompt_ids must be a non-empty 1-D sequence of character "
+                f"indices, got {ids.dtype} values of shape {ids.shape}"
+            )
+        if not temperature >= 0.0:
+            raise ValueError(f"CharRNN.generate: temperature must be >= 0, got {temperature!r}")
+        if top_k is not None and (isinstance(top_k, bool) or int(top_k) != top_k or top_k < 1):
+            raise ValueError(f"CharRNN.generate: top_k must be a positive integer, got {top_k!r}")
+        rng = as_rng(generator)
+        new = np.empty(max(int(max_new_tokens), 0), dtype=np.int64)
+        was_training = self.training
+        self.eval()
+        try:
+            with no_grad():
+                logits, state = self(Tensor(ids[None, :].astype(np.int64)))
+                for k in range(len(new)):
+                    new[k] = sample_next(logits.data[0, -1], temperature, top_k, rng)
+                    if k + 1 < len(new):
+                        logits, state = self(Tensor(new[None, k : k + 1]), state)
+        finally:
+            self.train(was_training)
+        return new
+
+
+def sample_next(
+    logits: np.ndarray, temperature: float, top_k: int | None, rng: np.random.Generator
+) -> int:
+    """One index drawn from softmax(logits / temperature) over the top_k highest logits; the
+    argmax when temperature is 0 or top_k is 1."""
+    if temperature == 0.0 or top_k == 1:
+        return int(np.argmax(logits))
+    z = logits.astype(np.float64) / temperature
+    if top_k is not None and top_k < len(z):
+        z = np.where(z < np.partition(z, -top_k)[-top_k], -np.inf, z)
+    p = np.exp(z - z.max())
+    cdf = np.cumsum(p)
+    return int(min(np.searchsorted(cdf, rng.random() * cdf[-1], side="right"), len(z) - 1))
+
+
+CONFIG_FORMAT = "glassnet.charrnn/1"
+
+
+def save_char_rnn(
+    model: CharRNN, vocab: Vocabulary, path: str | os.PathLike, **info: Any
+) -> tuple[str, str]:
+    """Write the weights to `path` (``.safetensors`` or ``.npz``) and, next to them under the same
+    name with ``.json``, what is needed to use them: the vocabulary, the model's config and any
+    `info` (JSON values). Returns both paths."""
+    weights = Path(path)
+    if len(vocab) != model.vocab_size:
+        raise ValueError(
+            f"save_char_rnn: the vocabulary has {len(vocab)} characters but the model "
+            f"{model.vocab_size}"
+        )
+    save(model, weights)
+    config = weights.with_suffix(".json")
+    document = {
+        "format": CONFIG_FORMAT,
+        "weights": weights.name,
+        "vocab": vocab.chars,
+        "model": model.config(),
+        **info,
+    }
+    config.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    return str(weights), str(config)
+
+
+def load_char_rnn(path: str | os.PathLike) -> tuple[CharRNN, Vocabulary, dict[str, Any]]:
+    """The model, vocabulary and JSON document that `save_char_rnn` wrote. `path` is the JSON
+    file, the weights file next to it, or a folder holding ``model.json``."""
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no such file or folder")
+    if path.is_dir():
+        path = path / "model.json"
+    config = path if path.suffix == ".json" else path.with_suffix(".json")
+    if not config.is_file():
+        raise FileNotFoundError(
+            f"{config} not found: a CharRNN is saved as weights plus a .json file next to them "
+            "(vocabulary and model config), as the shakespeare-lstm and python-gru recipes write"
+        )
+    document = json.loads(config.read_text(encoding="utf-8"))
+    if document.get("format") != CONFIG_FORMAT:
+        raise ValueError(
+            f"{config}: not a CharRNN description (format {document.get('format')!r}, expected "
+            f"{CONFIG_FORMAT!r})"
+        )
+    model = CharRNN(**document["model"])
+    load_into(model, config.parent / document["weights"])
+    model.eval()
+    return model, Vocabulary(document["vocab"]), document

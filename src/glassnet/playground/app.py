@@ -1,0 +1,423 @@
+"""The playground's web server: an ASGI app (Starlette) that trains one network per browser tab.
+
+The page (static/) opens a WebSocket; the server makes a `TrainingSession` for it and, while the
+page says "play", trains one epoch at a time and pushes what changed (losses, output heatmap,
+neuron heatmaps, weights) as one JSON message per epoch, up to `MAX_UPDATES_PER_SECOND`. The page
+sends actions back (play, pause, step, reset, regenerate, settings). Settings arrive as URL
+parameters and go through the same validation as a link's query string. Arrays travel base64
+encoded (float32, or int8 for the neuron heatmaps, which are drawn on the scale -1 to 1 anyway).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import ipaddress
+import json
+import logging
+import secrets
+import socket
+import threading
+import time
+import webbrowser
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import numpy as np
+
+try:
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import FileResponse, JSONResponse, Response
+    from starlette.routing import Mount, Route, WebSocketRoute
+    from starlette.staticfiles import StaticFiles
+    from starlette.websockets import WebSocket, WebSocketDisconnect
+except ImportError as error:  # pragma: no cover - depends on the installed extras
+    raise ImportError(
+        "the glassnet playground needs Starlette and uvicorn: pip install 'glassnet[playground]'"
+    ) from error
+
+from .session import TrainingSession
+from .settings import (
+    FEATURES,
+    SettingsError,
+    format_query,
+    parse_query,
+    settings_from_params,
+    to_params,
+)
+
+log = logging.getLogger("glassnet.playground")
+
+STATIC = Path(__file__).parent / "static"
+MAX_SESSIONS = 16
+"""Tabs served at once; one more is turned away with a message until another closes."""
+MAX_UPDATES_PER_SECOND = 60.0
+"""One epoch per update, at most this often: TensorFlow Playground's one epoch per frame."""
+MAX_MESSAGE_BYTES = 64 * 1024
+"""The largest message a page may send (settings and actions are a few hundred bytes)."""
+ACTIONS = ("play", "pause", "step", "reset", "regenerate", "settings")
+
+
+def encode_array(array: np.ndarray, dtype: str = "float32") -> dict[str, Any]:
+    """An array as JSON: its shape, dtype ("float32" or "int8") and little-endian bytes in base64.
+    int8 stores values in [-1, 1] as round(127 * value), clipped."""
+    if dtype == "int8":
+        data = np.round(np.clip(array, -1.0, 1.0) * 127.0).astype(np.int8)
+    else:
+        data = np.asarray(array, dtype="<f4")
+    return {
+        "shape": list(array.shape),
+        "dtype": dtype,
+        "data": base64.b64encode(np.ascontiguousarray(data).tobytes()).decode("ascii"),
+    }
+
+
+def _finite(value: float) -> float | None:
+    return value if np.isfinite(value) else None
+
+
+def update_message(session: TrainingSession, playing: bool) -> dict[str, Any]:
+    """The message sent after an epoch: losses, heatmaps and weights."""
+    snap = session.snapshot()
+    return {
+        "type": "update",
+        "epoch": snap["epoch"],
+        "trainLoss": _finite(snap["train_loss"]),
+        "testLoss": _finite(snap["test_loss"]),
+        "output": encode_array(snap["output"]),
+        "neurons": [encode_array(m, "int8") for m in snap["neurons"]],
+        "weights": [w.tolist() for w in snap["weights"]],
+        "biases": [b.tolist() for b in snap["biases"]],
+        "playing": playing,
+    }
+
+
+def state_message(session: TrainingSession, session_id: str, playing: bool) -> dict[str, Any]:
+    """Everything the page needs after a (re)start: the settings, the data, the network's shape,
+    the loss history, and the first update."""
+    s = session.settings
+
+    def points(xy: np.ndarray, labels: np.ndarray) -> dict[str, Any]:
+        return {"points": np.round(xy, 4).tolist(), "labels": np.round(labels, 4).tolist()}
+
+    return {
+        **update_message(session, playing),
+        "type": "state",
+        "session": session_id,
+        "query": session.query,
+        "settings": to_params(s),
+        "problem": "regression" if s.regression else "classification",
+        "classes": s.classes,
+        "layers": [len(s.features), *s.hidden, session.outputs],
+        "features": [FEATURES[name] for name in s.features],
+        "train": points(session.train_points, session.train_labels),
+        "test": points(session.test_points, session.test_labels),
+        "history": [[e, _finite(a), _finite(b)] for e, a, b in session.history],
+        "diverged": session.diverged,
+    }
+
+
+def _dumps(message: dict[str, Any]) -> str:
+    # allow_nan=False: a NaN reaching the page would be a bug, so it fails loudly here instead.
+    return json.dumps(message, allow_nan=False, separators=(",", ":"))
+
+
+class Connection:
+    """One tab: its session, whether it is playing, and the lock that keeps the training thread,
+    the page's actions and the messages in order."""
+
+    def __init__(self, websocket: WebSocket, session: TrainingSession, session_id: str) -> None:
+        self.websocket = websocket
+        self.session = session
+        self.id = session_id
+        self.playing = False
+        self.lock = asyncio.Lock()
+        self.wake = asyncio.Event()
+
+    async def send(self, message: dict[str, Any]) -> None:
+        await self.websocket.send_text(_dumps(message))
+
+    async def run(self, function: Callable[[], Any]) -> Any:
+        """Run a session call in a worker thread, so the server keeps answering meanwhile."""
+        return await asyncio.to_thread(function)
+
+    async def send_state(self) -> None:
+        await self.send(await self.run(lambda: state_message(self.session, self.id, self.playing)))
+
+    async def train_loop(self) -> None:
+        """While playing: train an epoch, send the update; never faster than the update cap."""
+        interval = 1.0 / MAX_UPDATES_PER_SECOND
+        while True:
+            await self.wake.wait()
+            started = time.perf_counter()
+            async with self.lock:
+                if not self.playing:
+                    self.wake.clear()
+                    continue
+                try:
+                    await self._epoch()
+                except WebSocketDisconnect:
+                    return  # the tab has closed; the socket's handler cleans up
+                except Exception as error:  # a bug: stop this tab's training, say so, go on
+                    self.playing = False
+                    await self.report(error)
+            await asyncio.sleep(max(0.0, interval - (time.perf_counter() - started)))
+
+    async def report(self, error: Exception) -> None:
+        """Log an unexpected error and tell the page; the server and the other tabs go on."""
+        log.error("playground session %s: %r", self.id[:6], error, exc_info=error)
+        with contextlib.suppress(Exception):
+            await self.send({"type": "error", "message": f"internal error: {error!r}"})
+
+    async def _epoch(self) -> None:
+        """Train one epoch and send the update; when training diverged, stop playing and say why."""
+
+        def train() -> dict[str, Any]:
+            if not self.session.train_epoch():
+                self.playing = False
+            return update_message(self.session, self.playing)
+
+        message = await asyncio.to_thread(train)
+        await self.send(message)
+        if self.session.diverged is not None:
+            await self.send({"type": "diverged", "message": self.session.diverged})
+
+    async def handle(self, text: str) -> None:
+        """Act on one message from the page; a bad one gets an error message, nothing else."""
+        try:
+            message = json.loads(text)
+            if not isinstance(message, dict) or message.get("action") not in ACTIONS:
+                raise SettingsError(
+                    f"a message should be a JSON object with an action, one of "
+                    f"{', '.join(ACTIONS)}; got {text[:200]!r}"
+                )
+            async with self.lock:
+                await self._act(message)
+        except (SettingsError, json.JSONDecodeError) as error:
+            await self.send({"type": "error", "message": str(error)})
+
+    async def _act(self, message: dict[str, Any]) -> None:
+        action = message["action"]
+        if action == "play":
+            self.playing = True
+            self.wake.set()
+            await self.send({"type": "playing", "playing": True})
+        elif action == "pause":
+            self.playing = False
+            await self.send({"type": "playing", "playing": False})
+        elif action == "step":
+            self.playing = False
+            await self._epoch()
+        elif action == "reset":
+            await self.run(self.session.reset)
+            await self.send_state()
+        elif action == "regenerate":
+            await self.run(self.session.regenerate)
+            await self.send_state()
+        else:
+            settings = _settings_of(message, self.session)
+            redone = await self.run(lambda: self.session.apply(settings))
+            if redone in ("data", "network"):
+                await self.send_state()
+            else:
+                await self.send(
+                    {
+                        "type": "settings",
+                        "query": self.session.query,
+                        "settings": to_params(settings),
+                    }
+                )
+
+
+def _settings_of(message: dict[str, Any], session: TrainingSession):
+    """The settings a "settings" message asks for: a whole "query", or "changes" to some URL
+    parameters (strings) of the current settings."""
+    if "query" in message:
+        if not isinstance(message["query"], str):
+            raise SettingsError("settings: query should be a string")
+        return parse_query(message["query"])
+    changes = message.get("changes")
+    if not isinstance(changes, dict) or not all(
+        isinstance(k, str) and isinstance(v, str | int | float | bool) for k, v in changes.items()
+    ):
+        raise SettingsError("settings: changes should be an object of URL parameters and values")
+    text = {k: (str(v).lower() if isinstance(v, bool) else str(v)) for k, v in changes.items()}
+    return settings_from_params(text, session.settings)
+
+
+def _same_origin(websocket: WebSocket) -> bool:
+    """Whether the page that opened the socket came from this server (or no browser page at all):
+    another web site open in the browser must not drive a playground on this machine."""
+    origin = websocket.headers.get("origin")
+    if origin is None:
+        return True
+    return urlsplit(origin).netloc == websocket.headers.get("host")
+
+
+def create_app(max_sessions: int = MAX_SESSIONS) -> Starlette:
+    """The playground as an ASGI app: the page at /, its files under /static, one WebSocket per
+    tab at /ws (the settings in its query string), /api/settings to check a query string and
+    /api/export/SESSION to download a tab's trained network."""
+    connections: dict[str, Connection | None] = {}
+
+    async def index(request: Request) -> Response:
+        return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache"})
+
+    async def check_settings(request: Request) -> Response:
+        try:
+            settings = parse_query(request.url.query)
+        except SettingsError as error:
+            return JSONResponse({"error": str(error)}, status_code=400)
+        return JSONResponse({"settings": to_params(settings), "query": format_query(settings)})
+
+    async def export(request: Request) -> Response:
+        connection = connections.get(request.path_params["session"])
+        if connection is None:
+            return JSONResponse({"error": "no such session (is its tab still open?)"}, 404)
+        async with connection.lock:
+            data = await connection.run(connection.session.export_zip)
+        return Response(
+            data,
+            media_type="application/zip",
+            headers={"Content-Disposition": 'attachment; filename="playground_model.zip"'},
+        )
+
+    async def socket(websocket: WebSocket) -> None:
+        if not _same_origin(websocket):
+            await websocket.close(code=1008, reason="cross-origin connection refused")
+            return
+        await websocket.accept()
+        if len(connections) >= max_sessions:
+            await websocket.send_text(
+                _dumps(
+                    {
+                        "type": "error",
+                        "message": f"the server is busy: {max_sessions} tabs "
+                        "are open already; close one and reload",
+                    }
+                )
+            )
+            await websocket.close(code=1013)
+            return
+        session_id = secrets.token_urlsafe(16)
+        connections[session_id] = None  # the place is taken while the session is built
+        trainer = None
+        try:
+            error = None
+            try:
+                settings = parse_query(websocket.url.query)
+            except SettingsError as bad:
+                settings, error = None, f"{bad} (the defaults are used instead)"
+            session = await asyncio.to_thread(TrainingSession, settings)
+            connection = connections[session_id] = Connection(websocket, session, session_id)
+            trainer = asyncio.create_task(connection.train_loop())
+            async with connection.lock:
+                await connection.send_state()
+            if error:
+                await connection.send({"type": "error", "message": error})
+            while True:
+                message = await websocket.receive()
+                if message["type"] == "websocket.disconnect":
+                    break
+                text = message.get("text")
+                if text is None or len(text) > MAX_MESSAGE_BYTES:
+                    problem = "a text message" if text is None else "a shorter message"
+                    await connection.send({"type": "error", "message": f"expected {problem}"})
+                    continue
+                try:
+                    await connection.handle(text)
+                except WebSocketDisconnect:
+                    raise
+                except Exception as bug:
+                    await connection.report(bug)
+        except WebSocketDisconnect:
+            pass
+        finally:
+            if trainer is not None:
+                trainer.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await trainer
+            connections.pop(session_id, None)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        # The playground's matrices are tiny: one BLAS thread per product is fastest, and a
+        # second one only waits for a busy core (60 ms instead of 2 ms per heatmap, measured).
+        limits = _single_blas_thread()
+        try:
+            yield
+        finally:
+            if limits is not None:
+                limits.restore_original_limits()
+
+    app = Starlette(
+        routes=[
+            Route("/", index),
+            Route("/api/settings", check_settings),
+            Route("/api/export/{session}", export),
+            WebSocketRoute("/ws", socket),
+            Mount("/static", StaticFiles(directory=STATIC), name="static"),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.connections = connections
+    return app
+
+
+def _single_blas_thread() -> Any:
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - threadpoolctl comes with the playground extra
+        return None
+    return threadpool_limits(limits=1, user_api="blas")
+
+
+def _uvicorn() -> Any:
+    try:
+        import uvicorn
+    except ImportError as error:  # pragma: no cover - depends on the installed extras
+        raise ImportError(
+            "the glassnet playground needs uvicorn: pip install 'glassnet[playground]'"
+        ) from error
+    return uvicorn
+
+
+def make_server(host: str = "127.0.0.1", port: int = 0) -> tuple[Any, socket.socket, str]:
+    """A uvicorn server for the playground, its listening socket (bound already, so port 0 has
+    become a free port) and the page's URL. Run it with ``server.run(sockets=[sock])``."""
+    uvicorn = _uvicorn()
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    bound = sock.getsockname()[1]
+    config = uvicorn.Config(
+        create_app(),
+        log_level="warning",
+        ws_max_size=MAX_MESSAGE_BYTES,
+        ws_per_message_deflate=False,  # compressing 100 kB per update costs more than it saves
+    )
+    name = f"[{host}]" if family == socket.AF_INET6 else host
+    return uvicorn.Server(config), sock, f"http://{name}:{bound}/"
+
+
+def serve(host: str = "127.0.0.1", port: int = 8765, open_browser: bool = True) -> int:
+    """Run the playground until Ctrl-C: print its URL and open it in the browser."""
+    server, sock, url = make_server(host, port)
+    print(f"glassnet playground: {url}  (Ctrl-C stops it)", flush=True)
+    if not ipaddress.ip_address(
+        socket.gethostbyname(host) if ":" not in host else host
+    ).is_loopback:
+        print(
+            f"glassnet playground: listening on {host}: other machines that can reach this one "
+            "can use it too",
+            flush=True,
+        )
+    if open_browser:
+        threading.Timer(0.5, webbrowser.open, (url,)).start()
+    server.run(sockets=[sock])
+    return 0

@@ -1,0 +1,291 @@
+"""The playground's web server, without a browser: the page and its files, the settings check,
+the WebSocket protocol (play, pause, step, settings, divergence, bad messages), the export
+download, the limits, the update rate, and the `glassnet playground` command."""
+
+import io
+import json
+import math
+import subprocess
+import sys
+import time
+import urllib.request
+import zipfile
+
+import pytest
+
+pytest.importorskip("starlette", reason="the playground extra is not installed")
+
+from starlette.testclient import TestClient  # noqa: E402
+from starlette.websockets import WebSocketDisconnect  # noqa: E402
+
+from glassnet.cli import build_parser, main  # noqa: E402
+from glassnet.playground.app import create_app  # noqa: E402
+
+
+def no_nan(text: str) -> dict:
+    def refuse(constant):
+        raise AssertionError(f"the server sent {constant}")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+def receive(ws) -> dict:
+    return no_nan(ws.receive_text())
+
+
+def receive_until(ws, kind: str, limit: int = 500) -> tuple[dict, list[dict]]:
+    """Messages until one of type `kind`; returns it and the ones before."""
+    before = []
+    for _ in range(limit):
+        message = receive(ws)
+        if message["type"] == kind:
+            return message, before
+        before.append(message)
+    raise AssertionError(f"no {kind!r} message in {limit}")
+
+
+@pytest.fixture(scope="module")
+def client():
+    with TestClient(create_app()) as c:
+        yield c
+
+
+def test_the_page_and_its_files_are_served(client):
+    page = client.get("/")
+    assert page.status_code == 200 and "text/html" in page.headers["content-type"]
+    assert 'id="play"' in page.text and "/static/js/main.js" in page.text
+    for path, kind in [
+        ("/static/js/main.js", "javascript"),
+        ("/static/js/draw.js", "javascript"),
+        ("/static/playground.css", "text/css"),
+    ]:
+        response = client.get(path)
+        assert response.status_code == 200 and kind in response.headers["content-type"], path
+    assert client.get("/static/nothing.js").status_code == 404
+
+
+def test_settings_are_checked_over_http(client):
+    ok = client.get("/api/settings?dataset=xor&networkShape=4,4")
+    assert ok.status_code == 200 and ok.json()["settings"]["networkShape"] == "4,4"
+    for query, named in [
+        ("networkShape=-3", "networkShape"),
+        ("networkShape=" + ",".join(["8"] * 100), "at most 6 hidden layers"),
+        ("learningRate=1e9", "learningRate"),
+        ("batchSize=abc", "batchSize"),
+    ]:
+        response = client.get(f"/api/settings?{query}")
+        assert response.status_code == 400 and named in response.json()["error"], query
+
+
+def test_a_tab_gets_its_state_and_step_trains_exactly_one_epoch(client):
+    with client.websocket_connect("/ws?dataset=xor&networkShape=4&percTrainData=40") as ws:
+        state = receive(ws)
+        assert state["type"] == "state" and state["epoch"] == 0 and not state["playing"]
+        assert state["layers"] == [2, 4, 1] and state["problem"] == "classification"
+        assert "dataset=xor" in state["query"] and "networkShape=4&" in state["query"]
+        assert len(state["train"]["points"]) == 200 and len(state["test"]["points"]) == 300
+        assert state["output"]["shape"] == [100, 100] and state["output"]["dtype"] == "float32"
+        assert [n["shape"] for n in state["neurons"]] == [[2, 25, 25], [4, 25, 25], [1, 25, 25]]
+        for step in (1, 2):
+            ws.send_json({"action": "step"})
+            update = receive(ws)
+            assert update["type"] == "update" and update["epoch"] == step
+            assert update["trainLoss"] > 0 and update["testLoss"] > 0
+            assert len(update["weights"][0]) == 4 and len(update["weights"][0][0]) == 2
+
+
+def test_play_streams_updates_and_pause_stops_them(client):
+    with client.websocket_connect("/ws") as ws:
+        receive(ws)
+        ws.send_json({"action": "play"})
+        assert receive(ws) == {"type": "playing", "playing": True}
+        epochs = [receive(ws)["epoch"] for _ in range(4)]
+        assert epochs == sorted(epochs) and epochs[-1] >= 4
+        ws.send_json({"action": "pause"})
+        paused, updates = receive_until(ws, "playing")
+        assert paused["playing"] is False
+        last = max([epochs[-1]] + [u["epoch"] for u in updates])
+        ws.send_json({"action": "step"})  # after the pause, nothing trained in between
+        assert receive(ws)["epoch"] == last + 1
+
+
+def test_settings_changes_apply(client):
+    with client.websocket_connect("/ws") as ws:
+        receive(ws)
+        ws.send_json({"action": "step"})
+        receive(ws)
+        ws.send_json({"action": "settings", "changes": {"learningRate": "0.3"}})
+        changed = receive(ws)  # the network trains on with the new rate
+        assert changed["type"] == "settings" and "learningRate=0.3&" in changed["query"]
+        ws.send_json({"action": "step"})
+        assert receive(ws)["epoch"] == 2
+        ws.send_json({"action": "settings", "changes": {"networkShape": "3,3,3", "sinX": True}})
+        state = receive(ws)  # a new network: the state again, from epoch 0
+        assert state["type"] == "state" and state["layers"] == [3, 3, 3, 3, 1]
+        assert state["epoch"] == 0 and state["settings"]["learningRate"] == "0.3"
+        assert state["features"] == ["x1", "x2", "sin(x1)"]
+        ws.send_json({"action": "settings", "query": "dataset=spiral&classes=3"})
+        state = receive(ws)
+        assert state["classes"] == 3 and state["output"]["shape"] == [3, 100, 100]
+        ws.send_json({"action": "regenerate"})
+        assert receive(ws)["settings"]["seed"] == "1"
+        ws.send_json({"action": "reset"})
+        assert receive(ws)["type"] == "state"
+
+
+def test_bad_messages_get_an_error_and_the_tab_goes_on(client):
+    with client.websocket_connect("/ws") as ws:
+        receive(ws)
+        for bad, named in [
+            ("not json", "Expecting value"),
+            ('{"action": "fly"}', "action"),
+            ("[1, 2]", "action"),
+            ('{"action": "settings", "changes": {"learningRate": "1e9"}}', "learningRate"),
+            ('{"action": "settings", "changes": {"networkShape": "-1"}}', "networkShape"),
+            ('{"action": "settings", "changes": [1]}', "changes"),
+            ('{"action": "settings", "query": "noise=500"}', "noise"),
+        ]:
+            ws.send_text(bad)
+            error = receive(ws)
+            assert error["type"] == "error" and named in error["message"], bad
+        ws.send_bytes(b"\x00\x01")
+        assert "expected a text message" in receive(ws)["message"]
+        ws.send_text("x" * 100_000)
+        assert "expected a shorter message" in receive(ws)["message"]
+        ws.send_json({"action": "step"})
+        update = receive(ws)
+        assert update["type"] == "update" and update["epoch"] == 1
+
+
+def test_an_internal_error_stays_in_its_tab(client):
+    def broken():
+        raise RuntimeError("a bug")
+
+    with client.websocket_connect("/ws") as bad, client.websocket_connect("/ws") as good:
+        session = receive(bad)["session"]
+        receive(good)
+        client.app.state.connections[session].session.train_epoch = broken
+        for action in ("step", "play"):
+            bad.send_json({"action": action})
+            message, _ = receive_until(bad, "error")
+            assert "internal error" in message["message"] and "a bug" in message["message"]
+        good.send_json({"action": "step"})
+        assert receive(good)["epoch"] == 1
+        bad.send_json({"action": "reset"})  # the broken tab still answers
+        assert receive(bad)["type"] == "state"
+
+
+def test_a_bad_link_falls_back_to_the_defaults_and_says_why(client):
+    with client.websocket_connect("/ws?learningRate=1e9") as ws:
+        state = receive(ws)
+        assert state["settings"]["learningRate"] == "0.03"
+        error = receive(ws)
+        assert error["type"] == "error" and "learningRate" in error["message"]
+
+
+def test_divergence_pauses_and_no_nan_reaches_the_page(client):
+    with client.websocket_connect("/ws?dataset=plane&activation=sigmoid&learningRate=10") as ws:
+        receive(ws)
+        ws.send_json({"action": "play"})
+        diverged, before = receive_until(ws, "diverged")  # receive() refuses NaN and Infinity
+        assert "learning rate (10)" in diverged["message"]
+        update = before[-1]
+        assert update["type"] == "update" and update["playing"] is False and update["epoch"] == 0
+        assert math.isfinite(update["trainLoss"])
+        ws.send_json({"action": "settings", "changes": {"learningRate": "0.01"}})
+        receive(ws)
+        ws.send_json({"action": "step"})
+        assert receive(ws)["epoch"] == 1
+
+
+def test_the_trained_network_downloads_as_a_zip(client):
+    with client.websocket_connect("/ws") as ws:
+        session = receive(ws)["session"]
+        response = client.get(f"/api/export/{session}")
+        assert response.status_code == 200 and response.headers["content-type"] == "application/zip"
+        names = zipfile.ZipFile(io.BytesIO(response.content)).namelist()
+        assert "playground_model/playground_model.py" in names
+    assert client.get(f"/api/export/{session}").status_code == 404  # the tab has closed
+    assert client.get("/api/export/guess").status_code == 404
+
+
+def test_other_sites_cannot_open_a_session(client):
+    with pytest.raises(WebSocketDisconnect) as refused:
+        with client.websocket_connect("/ws", headers={"origin": "http://evil.example"}) as ws:
+            ws.receive_text()
+    assert refused.value.code == 1008
+
+
+def test_the_number_of_tabs_is_bounded():
+    with TestClient(create_app(max_sessions=1)) as c:
+        with c.websocket_connect("/ws") as first:
+            receive(first)
+            with c.websocket_connect("/ws") as second:
+                busy = receive(second)
+                assert busy["type"] == "error" and "busy" in busy["message"]
+                with pytest.raises(WebSocketDisconnect) as closed:
+                    second.receive_text()
+                assert closed.value.code == 1013
+        with c.websocket_connect("/ws") as again:  # a tab closed: room again
+            assert receive(again)["type"] == "state"
+
+
+def test_update_rate_for_a_6x8_network(client, capsys):
+    """Counts the updates a 6 x 8 network on 500 points pushes in about 2 s. Printed, not
+    asserted: the rate depends on the machine and on what else runs on it."""
+    query = "dataset=circle&networkShape=8,8,8,8,8,8&batchSize=10"
+    with client.websocket_connect(f"/ws?{query}") as ws:
+        state = receive(ws)
+        assert len(state["train"]["points"]) + len(state["test"]["points"]) == 500
+        ws.send_json({"action": "play"})
+        receive(ws)
+        receive(ws)  # the first update: from here on, count
+        count, start = 0, time.perf_counter()
+        while time.perf_counter() - start < 2.0:
+            count += receive(ws)["type"] == "update"
+        elapsed = time.perf_counter() - start
+        ws.send_json({"action": "pause"})
+        receive_until(ws, "playing")
+    with capsys.disabled():
+        print(f"\nplayground: {count / elapsed:.1f} updates/s for a 6x8 network on 500 points")
+    assert count > 0
+
+
+def test_the_command_line_knows_the_playground():
+    args = build_parser().parse_args(["playground", "--port", "0", "--no-browser"])
+    assert (args.host, args.port, args.no_browser) == ("127.0.0.1", 0, True)
+    assert build_parser().parse_args(["playground"]).port == 8765
+
+
+@pytest.mark.timeout(30)  # were the import to succeed, the server would run until stopped
+def test_missing_extras_give_the_pip_command(monkeypatch, capsys):
+    monkeypatch.delitem(sys.modules, "glassnet.playground.app")
+    for name in [m for m in sys.modules if m.split(".")[0] == "starlette"]:
+        monkeypatch.setitem(sys.modules, name, None)  # as if Starlette were not installed
+    assert main(["playground", "--no-browser"]) == 2
+    assert "pip install 'glassnet[playground]'" in capsys.readouterr().err
+
+
+def test_glassnet_playground_serves_on_loopback():
+    process = subprocess.Popen(
+        [sys.executable, "-m", "glassnet.cli", "playground", "--port", "0", "--no-browser"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        line = process.stdout.readline()
+        assert line.startswith("glassnet playground: http://127.0.0.1:"), line
+        url = line.split()[2]
+        for _ in range(50):  # the URL is printed just before the server starts
+            try:
+                with urllib.request.urlopen(url, timeout=5) as response:
+                    assert b'id="play"' in response.read()
+                break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            raise AssertionError(f"nothing answered at {url}")
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

@@ -1,0 +1,112 @@
+"""ViT: shapes and bad input, agreement with the same network in PyTorch, attention maps (shapes,
+rows that sum to 1, hooks that go away), and a tiny ViT learning four of the digits."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import glassnet as gn
+from glassnet.data.datasets.digits import load_digits
+from glassnet.models import ViT
+from glassnet.plot import plot_patch_attention
+
+
+def small_vit(**kwargs) -> ViT:
+    gn.manual_seed(0)
+    options = dict(
+        image_size=8, patch_size=2, in_channels=1, num_classes=10, d_model=32, depth=2,
+        heads=4, mlp_dim=64, dropout=0.0,
+    )  # fmt: skip
+    return ViT(**{**options, **kwargs})
+
+
+class TorchViT(torch.nn.Module):
+    """ViT written in PyTorch with the same attribute names (eval mode, no dropout)."""
+
+    def __init__(self, model: ViT) -> None:
+        super().__init__()
+        d_model = model.head.in_features
+        layer = model.layers[0]
+        self.patch_embed = torch.nn.Conv2d(1, d_model, model.patch_size, model.patch_size)
+        self.cls_token = torch.nn.Parameter(torch.zeros(model.cls_token.shape))
+        self.pos_embed = torch.nn.Parameter(torch.zeros(model.pos_embed.shape))
+        self.layers = torch.nn.ModuleList(
+            torch.nn.TransformerEncoderLayer(
+                d_model,
+                layer.self_attn.num_heads,
+                layer.linear1.out_features,
+                0.0,
+                "gelu",
+                batch_first=True,
+                norm_first=True,
+            )
+            for _ in model.layers
+        )
+        self.norm = torch.nn.LayerNorm(d_model)
+        self.head = torch.nn.Linear(d_model, model.head.out_features)
+        self.load_state_dict(
+            {k: torch.from_numpy(v.numpy()) for k, v in model.state_dict().items()}
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        patches = self.patch_embed(x).flatten(2).transpose(1, 2)
+        tokens = torch.cat([self.cls_token.expand(len(x), -1, -1), patches], 1) + self.pos_embed
+        for layer in self.layers:
+            tokens = layer(tokens)
+        return self.head(self.norm(tokens[:, 0]))
+
+
+def test_shapes_and_bad_input():
+    model = small_vit()
+    assert model(gn.randn(5, 1, 8, 8)).shape == (5, 10)
+    assert model.pos_embed.shape == (1, 17, 32) and model.grid == (4, 4)
+    wide = small_vit(image_size=(8, 12), patch_size=4, in_channels=3)
+    assert wide(gn.randn(2, 3, 8, 12)).shape == (2, 10)
+    with pytest.raises(ValueError, match="patch_size"):
+        small_vit(patch_size=3)
+    with pytest.raises(ValueError, match=r"\(N, 1, 8, 8\)"):
+        model(gn.randn(5, 1, 7, 7))
+    with pytest.raises(ValueError, match="divisible"):
+        small_vit(d_model=30)
+    # layers are initialised one by one, not copies of one another
+    first, second = (layer.linear1.weight.data for layer in model.layers)
+    assert not np.array_equal(first, second)
+
+
+def test_matches_torch():
+    model = small_vit().eval()
+    x = np.random.default_rng(0).standard_normal((4, 1, 8, 8)).astype(np.float32)
+    twin = TorchViT(model).eval()
+    with torch.no_grad():
+        expected = twin(torch.from_numpy(x)).numpy()
+    np.testing.assert_allclose(model(gn.tensor(x)).data, expected, rtol=1e-4, atol=1e-5)
+
+
+def test_attention_maps(tmp_path):
+    model = small_vit().eval()
+    x = gn.randn(3, 1, 8, 8)
+    logits, maps = model(x, return_attention=True)
+    np.testing.assert_allclose(logits.data, model(x).data, rtol=1e-6)
+    assert len(maps) == 2 and all(m.shape == (3, 4, 17, 17) for m in maps)
+    for m in maps:
+        np.testing.assert_allclose(m.data.sum(-1), 1.0, rtol=1e-5)
+    assert not model.layers[0].self_attn._forward_hooks  # the hooks are gone
+    assert not model.layers[0].self_attn._forward_pre_hooks
+    path = plot_patch_attention(x.numpy(), maps[-1], tmp_path / "attention.png")
+    assert (tmp_path / "attention.png").stat().st_size > 1000 and path.endswith(".png")
+
+
+def test_tiny_vit_learns_four_digits():
+    x, y = load_digits("train", flatten=False)
+    xt, yt = load_digits("test", flatten=False)
+    keep, keep_test = y.numpy() < 4, yt.numpy() < 4
+    images = gn.tensor(x.numpy()[keep].reshape(-1, 1, 8, 8))
+    labels = gn.tensor(y.numpy()[keep])
+    model = small_vit(num_classes=4, patch_size=4, d_model=32, depth=1)
+    optimizer = gn.optim.AdamW(model.parameters(), lr=3e-3)
+    gn.train.fit(model, (images, labels), epochs=8, optimizer=optimizer, batch_size=32, progress=False)
+    test_images = gn.tensor(xt.numpy()[keep_test].reshape(-1, 1, 8, 8))
+    predictions = gn.train.predicted_classes(gn.train.predict(model, test_images))
+    assert (predictions == yt.numpy()[keep_test]).mean() > 0.9
