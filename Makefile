@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test bench lint format clean
+.PHONY: demo test bench lint format clean playground
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -17,10 +17,17 @@ $(VENV)/.installed-extras: pyproject.toml | $(BIN)/python
 
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test]'
-	touch $@ $(VENV)/.installed-extras
+	touch $@ $(VENV)/.installed-extras $(VENV)/.installed-playground
 
 demo: $(VENV)/.installed-extras
 	$(BIN)/glassnet demo
+
+$(VENV)/.installed-playground: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[extras,playground]'
+	touch $@
+
+playground: $(VENV)/.installed-playground
+	$(BIN)/glassnet playground
 
 test: $(VENV)/.installed-test
 	$(BIN)/ruff check src tests benchmarks
