@@ -20,12 +20,12 @@ from ..data import DataLoader, TensorDataset
 from ..data.datasets.mnist import load_mnist
 from ..data.download import DownloadError
 from ..explain import summary
-from ..io import save
 from ..models import MLP, SmallCNN
 from ..optim import AdamW
 from ..optim.lr_scheduler import CosineAnnealingLR
-from ..plot import plot_confusion_matrix, plot_filters, plot_history, plot_image_grid
-from ..train import confusion_matrix, fit, format_confusion_matrix, predict, predicted_classes
+from ..plot import plot_filters
+from ..train import fit
+from .common import report_classifier
 from .digits_cnn import weight_sharing_comparison
 
 OFFLINE_TRAIN = 8000  # of the 10,000 test images, when only those are available
@@ -143,36 +143,19 @@ def run(
     )
     seconds = time.perf_counter() - start
 
-    predictions = predicted_classes(predict(model, x_test))
-    truth = y_test.numpy()
-    test_accuracy = float((predictions == truth).mean())
-    counts = confusion_matrix(predictions, y_test, num_classes=10)
-    os.makedirs(out_dir, exist_ok=True)
-    wrong_first = np.concatenate([np.flatnonzero(predictions != truth), np.arange(len(truth))])
-    shown = list(dict.fromkeys(wrong_first.tolist()))[:36]
-    files = [
-        plot_history(history, os.path.join(out_dir, "curves.png"), title="MNIST CNN"),
-        plot_image_grid(
-            x_test.numpy()[shown],
-            os.path.join(out_dir, "predictions.png"),
-            true=truth[shown],
-            predicted=predictions[shown],
-            title="test digits: predicted label (mistakes first, in red)",
-        ),
-        plot_confusion_matrix(counts, os.path.join(out_dir, "confusion_matrix.png")),
-        plot_filters(model.features[0][0].weight, os.path.join(out_dir, "filters.png")),
-        os.path.join(out_dir, "model.safetensors"),
-    ]
-    save(model, files[-1])
-    say(f"\ntrained {epochs} epochs in {seconds:.1f} s")
-    say(f"test accuracy: {test_accuracy:.2%} ({int((predictions == truth).sum())}/{len(truth)})")
-    say(format_confusion_matrix(counts))
-    say(f"wrote {', '.join(files)}")
-    return {
-        "test_accuracy": test_accuracy,
-        "history": history.history,
-        "parameters": cnn_table.total_params,
-        "seconds": seconds,
-        "files": files,
-        "data": described,
-    }
+    report = report_classifier(
+        model,
+        history,
+        x_test,
+        y_test,
+        out_dir,
+        "MNIST CNN",
+        seconds=seconds,
+        extra_plots=[
+            lambda *_: plot_filters(
+                model.features[0][0].weight, os.path.join(out_dir, "filters.png")
+            )
+        ],
+        say=say,
+    )
+    return {**report, "parameters": cnn_table.total_params, "data": described}

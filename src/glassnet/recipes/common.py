@@ -1,0 +1,78 @@
+"""What every image-classification recipe does after training: test, count, draw, save, report.
+
+It predicts the test set, counts the right answers and the confusion matrix, writes the training
+curves, a grid of test images with their predicted labels (the mistakes first), the confusion
+matrix and whatever pictures the recipe adds (filters, attention maps), saves the weights, and
+prints it all.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from ..io import save
+from ..plot import plot_confusion_matrix, plot_history, plot_image_grid
+from ..tensor import Tensor
+from ..train import confusion_matrix, format_confusion_matrix, predict, predicted_classes
+
+# (predictions, true labels) -> the path of the picture it wrote
+ExtraPlot = Callable[[np.ndarray, np.ndarray], str]
+
+
+def mistakes_first(predictions: np.ndarray, truth: np.ndarray, count: int = 36) -> list[int]:
+    """Indices of up to `count` test examples: every mistake first, then the others in order."""
+    order = np.concatenate([np.flatnonzero(predictions != truth), np.arange(len(truth))])
+    return list(dict.fromkeys(order.tolist()))[:count]
+
+
+def report_classifier(
+    model: Any,
+    history: Any,
+    x_test: Tensor,
+    y_test: Tensor,
+    out_dir: str,
+    title: str,
+    num_classes: int = 10,
+    seconds: float | None = None,
+    extra_plots: Sequence[ExtraPlot] = (),
+    say: Callable[..., None] = print,
+) -> dict:
+    """Evaluate `model` on the test set, write curves.png, predictions.png, confusion_matrix.png,
+    the extra plots and model.safetensors to `out_dir`, print the results and return them."""
+    predictions = predicted_classes(predict(model, x_test, batch_size=256))
+    truth = y_test.numpy()
+    accuracy = float((predictions == truth).mean())
+    counts = confusion_matrix(predictions, y_test, num_classes=num_classes)
+    os.makedirs(out_dir, exist_ok=True)
+    shown = mistakes_first(predictions, truth)
+    files = [
+        plot_history(history, os.path.join(out_dir, "curves.png"), title=title),
+        plot_image_grid(
+            x_test.numpy()[shown],
+            os.path.join(out_dir, "predictions.png"),
+            true=truth[shown],
+            predicted=predictions[shown],
+            title="test images: predicted label (mistakes first, in red)",
+        ),
+        plot_confusion_matrix(counts, os.path.join(out_dir, "confusion_matrix.png")),
+        *(plot(predictions, truth) for plot in extra_plots),
+        os.path.join(out_dir, "model.safetensors"),
+    ]
+    save(model, files[-1])
+    if seconds is not None:
+        epochs = len(history.epochs) if hasattr(history, "epochs") else "?"
+        say(f"\ntrained {epochs} epochs in {seconds:.1f} s")
+    say(f"test accuracy: {accuracy:.2%} ({int((predictions == truth).sum())}/{len(truth)})")
+    say(format_confusion_matrix(counts))
+    say(f"wrote {', '.join(files)}")
+    return {
+        "test_accuracy": accuracy,
+        "history": history.history,
+        "confusion_matrix": counts,
+        "seconds": seconds,
+        "files": files,
+    }
