@@ -1,6 +1,7 @@
 """The playground's web server, without a browser: the page and its files, the settings check,
-the WebSocket protocol (play, pause, step, settings, divergence, bad messages), the export
-download, the limits, the update rate, and the `glassnet playground` command."""
+the WebSocket protocol (play, pause, step, settings, divergence, bad messages, the backprop view,
+weight edits), the export download, CSV uploads, the limits, the update rate, and the
+`glassnet playground` command."""
 
 import io
 import json
@@ -11,6 +12,7 @@ import time
 import urllib.request
 import zipfile
 
+import numpy as np
 import pytest
 
 pytest.importorskip("starlette", reason="the playground extra is not installed")
@@ -289,3 +291,196 @@ def test_glassnet_playground_serves_on_loopback():
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+# -- the backprop view, weight editing, uploads, small batches ----------------------------------
+
+
+def session_of(client, ws_state: dict):
+    return client.app.state.connections[ws_state["session"]].session
+
+
+def test_the_backprop_view_over_the_websocket(client):
+    with client.websocket_connect("/ws?dataset=xor&networkShape=3,2&activation=tanh") as ws:
+        state = receive(ws)
+        session = session_of(client, state)
+        ws.send_json({"action": "backprop", "index": 4})
+        message = receive(ws)
+        assert message["type"] == "backprop" and message["index"] == 4
+        assert message["count"] == len(state["train"]["points"])
+        assert message["lossName"] == "binary cross-entropy" and message["learningRate"] == 0.03
+        assert message["target"] == state["train"]["labels"][4]
+        assert [len(v) for v in message["pre"]] == [3, 2, 1]
+        assert [len(v) for v in message["post"]] == [3, 2, 1]
+        assert [len(v) for v in message["postGrads"]] == [3, 2]
+        assert [np.shape(g) for g in message["weightGrads"]] == [(3, 2), (2, 3), (1, 2)]
+        assert [len(g) for g in message["biasGrads"]] == [3, 2, 1]
+        # the numbers are glassnet's own for that example
+        expected = session.backprop(4)
+        for key, name in [("weightGrads", "weight_grads"), ("preGrads", "pre_grads")]:
+            for got, want in zip(message[key], expected[name]):
+                np.testing.assert_allclose(got, want, rtol=1e-6)
+        assert message["loss"] == pytest.approx(expected["loss"])
+        # an example picked by where the page was clicked
+        x1, x2 = state["train"]["points"][9]
+        ws.send_json({"action": "backprop", "at": [x1 + 0.001, x2]})
+        assert receive(ws)["index"] == 9
+        # one SGD step with it: the weights, then the example's numbers again
+        ws.send_json({"action": "backprop_apply", "index": 9})
+        update = receive(ws)
+        assert update["type"] == "update" and update["epoch"] == 0
+        after = receive(ws)
+        assert after["type"] == "backprop" and after["index"] == 9
+        for bad, named in [
+            ({"action": "backprop", "index": 10_000}, "example: should be the number"),
+            ({"action": "backprop", "index": "3"}, "give the example's index"),
+            ({"action": "backprop", "at": [1]}, "at should be a point"),
+            ({"action": "backprop_apply"}, "give the example's index"),
+        ]:
+            ws.send_json(bad)
+            error = receive(ws)
+            assert error["type"] == "error" and named in error["message"], bad
+
+
+def test_applying_an_example_lowers_its_loss(client):
+    with client.websocket_connect("/ws?dataset=circle&learningRate=0.3") as ws:
+        receive(ws)
+        ws.send_json({"action": "backprop", "index": 0})
+        before = receive(ws)["loss"]
+        ws.send_json({"action": "backprop_apply", "index": 0})
+        receive(ws)
+        assert receive(ws)["loss"] < before
+
+
+def test_a_weight_typed_in_is_applied_and_the_heatmaps_refresh(client):
+    with client.websocket_connect("/ws?networkShape=3") as ws:
+        state = receive(ws)
+        ws.send_json({"action": "edit", "layer": 1, "neuron": 0, "input": 2, "value": "-3.5"})
+        update = receive(ws)
+        assert update["type"] == "update" and update["weights"][1][0][2] == -3.5
+        assert update["output"] != state["output"] and update["epoch"] == 0
+        ws.send_json({"action": "edit", "layer": 0, "neuron": 1, "input": None, "value": 0.25})
+        assert receive(ws)["biases"][0][1] == 0.25
+        for bad, named in [
+            ({"value": "abc"}, "weight: should be a finite number from -100 to 100; got 'abc'"),
+            ({"value": "NaN"}, "finite number"),
+            ({"value": "1e400"}, "finite number"),
+            ({"value": 1000}, "from -100 to 100"),
+            ({"layer": 5}, "weight: layer: should be a whole number from 0 to 1"),
+            ({"input": 7}, "weight: input: should be a whole number from 0 to 1"),
+        ]:
+            message = {"action": "edit", "layer": 0, "neuron": 0, "input": 0, "value": 1.0}
+            ws.send_json({**message, **bad})
+            error = receive(ws)
+            assert error["type"] == "error" and named in error["message"], bad
+        ws.send_json({"action": "step"})  # the tab trains on from the edited weights
+        assert receive(ws)["epoch"] == 1
+
+
+def csv_text(n: int = 40, classes: int = 2) -> str:
+    points = np.random.default_rng(3).uniform(-5, 5, (n, 2))
+    lines = [f"{x:.3f},{y:.3f},{i % classes}" for i, (x, y) in enumerate(points)]
+    return "x1,x2,label\n" + "\n".join(lines) + "\n"
+
+
+def test_an_uploaded_csv_becomes_the_tabs_data(client):
+    with client.websocket_connect("/ws?percTrainData=50") as ws:
+        session = receive(ws)["session"]
+        response = client.post(
+            f"/api/upload/{session}?name=mine.csv", content=csv_text(40, classes=3).encode()
+        )
+        assert response.status_code == 200, response.text
+        answer = response.json()
+        assert answer["rows"] == 40 and answer["train"] == 20 and answer["classes"] == 3
+        assert answer["problem"] == "classification" and "dataset=csv" in answer["query"]
+        state = receive(ws)  # the tab's new state arrives over its socket
+        assert state["type"] == "state" and state["settings"]["dataset"] == "csv"
+        assert state["classes"] == 3 and state["layers"][-1] == 3
+        assert len(state["train"]["points"]) == 20 and len(state["test"]["points"]) == 20
+        assert state["upload"] == {"name": "mine.csv", "rows": 40, "problem": "classification"}
+        uploaded = receive(ws)  # and then what the answer said, for the page to show
+        assert uploaded == {"type": "uploaded", **answer}
+        ws.send_json({"action": "step"})
+        assert receive(ws)["epoch"] == 1
+        # regression: the problem follows the file's labels
+        values = "\n".join(f"{i / 10},{-i / 10},{i / 50}" for i in range(30))
+        answer = client.post(f"/api/upload/{session}", content=values.encode()).json()
+        assert answer["problem"] == "regression" and answer["classes"] is None
+        state = receive(ws)
+        assert state["problem"] == "regression" and state["layers"][-1] == 1
+        assert receive(ws)["type"] == "uploaded"
+        # a built-in dataset and back
+        ws.send_json({"action": "settings", "changes": {"dataset": "circle"}})
+        assert receive(ws)["settings"]["dataset"] == "circle"
+        ws.send_json({"action": "settings", "changes": {"dataset": "csv"}})
+        state = receive(ws)
+        assert state["problem"] == "regression" and len(state["train"]["points"]) == 15
+
+
+def test_bad_uploads_get_a_clear_4xx_and_the_tab_goes_on(client):
+    with client.websocket_connect("/ws") as ws:
+        session = receive(ws)["session"]
+        url = f"/api/upload/{session}"
+        good = csv_text(20).splitlines()
+        for body, status, named in [
+            ("\n".join(good[:5] + ["1.5,oops,1"] + good[5:]), 400, "row 6, column 2 (x2)"),
+            ("\n".join(good[:6]), 400, "only 5 rows of data"),
+            (csv_text(40, classes=7), 400, "more than 5 classes"),
+            ("0,0,1\n" * 5001, 400, "more than 5,000 rows"),
+        ]:
+            response = client.post(url, content=body.encode())
+            assert response.status_code == status and named in response.json()["error"], named
+        # 50 MB: refused from its Content-Length, before it is read
+        big = client.post(url, content=b"0,0,1\n" * (50 * 1024 * 1024 // 6))
+        assert big.status_code == 413 and "the file is 50.0 MB" in big.json()["error"]
+
+        # no Content-Length (sent in chunks): read up to the limit, then refused
+        def chunks():
+            for _ in range(40):
+                yield b"0,0,1\n" * 10_000
+
+        chunked = client.post(url, content=chunks())
+        assert chunked.status_code == 413 and "larger than 1 MB" in chunked.json()["error"]
+        assert client.post(f"{url}?kind=guess", content=b"1,2,3").status_code == 400
+        assert client.post("/api/upload/guess", content=csv_text().encode()).status_code == 404
+        assert client.get(url).status_code == 405
+        ws.send_json({"action": "step"})  # nothing changed the tab
+        update = receive(ws)
+        assert update["type"] == "update" and update["epoch"] == 1
+
+
+def test_a_link_to_uploaded_data_falls_back_and_says_why(client):
+    with client.websocket_connect("/ws?dataset=csv") as ws:
+        state = receive(ws)
+        assert state["settings"]["dataset"] == "circle"
+        error = receive(ws)
+        assert error["type"] == "error" and "upload the file again" in error["message"]
+        ws.send_json({"action": "settings", "changes": {"dataset": "csv"}})
+        error = receive(ws)
+        assert error["type"] == "error" and "this tab has none" in error["message"]
+
+
+def test_updates_keep_flowing_with_batch_size_1(client, capsys):
+    """Batch size 1 means 250 optimizer steps per epoch: the page gets an update every
+    STEPS_PER_UPDATE of them, with the epoch's progress, instead of waiting for the whole pass."""
+    from glassnet.playground.session import STEPS_PER_UPDATE
+
+    with client.websocket_connect("/ws?dataset=circle&batchSize=1") as ws:
+        receive(ws)
+        ws.send_json({"action": "play"})
+        receive(ws)
+        first = receive(ws)
+        assert first["epoch"] == 0 and first["progress"] == STEPS_PER_UPDATE / 250
+        count, start, epochs = 0, time.perf_counter(), []
+        while time.perf_counter() - start < 1.5:
+            message = receive(ws)
+            if message["type"] == "update":
+                count += 1
+                epochs.append(message["epoch"])
+        elapsed = time.perf_counter() - start
+        ws.send_json({"action": "pause"})
+        receive_until(ws, "playing")
+    assert epochs == sorted(epochs) and count >= 5  # several updates within each epoch
+    assert len(epochs) > len(set(epochs))
+    with capsys.disabled():
+        print(f"\nplayground: {count / elapsed:.1f} updates/s with batch size 1")

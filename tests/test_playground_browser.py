@@ -1,13 +1,17 @@
 """The playground in real headless Chromium (Debian's package, driven by Playwright): press play,
-watch the epochs count and the test loss fall, change the dataset through the page, and reload
-the page from its own URL. Skipped where Chromium or Playwright is missing; `.ci/run` installs
-Chromium, so CI always runs it. The screenshot goes to the test's temporary folder."""
+watch the epochs count and the test loss fall, change the dataset through the page, reload the
+page from its own URL, step an example forward and backward in the backprop view (the numbers are
+glassnet's own), edit a weight and upload a CSV file. Skipped where Chromium or Playwright is
+missing; `.ci/run` installs Chromium, so CI always runs it. The screenshot goes to the test's
+temporary folder."""
 
 import os
 import re
 import threading
 import time
+from urllib.parse import urlsplit
 
+import numpy as np
 import pytest
 
 CHROMIUM = "/usr/bin/chromium"
@@ -21,6 +25,8 @@ pytest.importorskip("uvicorn", reason="the playground extra is not installed")
 from playwright.sync_api import sync_playwright  # noqa: E402
 
 from glassnet.playground.app import make_server  # noqa: E402
+from glassnet.playground.session import TrainingSession  # noqa: E402
+from glassnet.playground.settings import parse_query  # noqa: E402
 
 LAUNCH_ARGS = [
     "--no-sandbox",
@@ -123,4 +129,134 @@ def test_divergence_shows_what_happened_and_offers_a_reset(browser, url):
     assert page.inner_text("#train-loss") != "\u2013"  # the last good loss, not NaN
     page.click("#message-reset")
     page.wait_for_selector("#message", state="hidden")
+    page.close()
+
+
+def bp_values(page, kind: str) -> dict[tuple[int, int], float]:
+    """The backprop view's numbers of one kind ("pre", "post", "delta") on the neurons, by
+    (column, neuron), as the page holds them."""
+    found = page.eval_on_selector_all(
+        f".bp-label .bp-{kind}",
+        "spans => spans.map(s => [+s.parentElement.dataset.column,"
+        " +s.parentElement.dataset.neuron, Number(s.dataset.value)])",
+    )
+    return {(c, k): v for c, k, v in found}
+
+
+@pytest.mark.timeout(60)
+def test_the_backprop_view_shows_glassnets_own_gradients(browser, url):
+    page = browser.new_page(viewport={"width": 1300, "height": 900})
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(url + "?dataset=xor&networkShape=3,2&activation=tanh")
+    page.wait_for_selector("#heatmap[data-epoch='0']")
+    page.click("#backprop-toggle")
+    page.wait_for_selector("#bp-example[data-index='0']")
+    page.click("#bp-next")
+    page.wait_for_selector("#bp-example[data-index='1']")
+    index = 1
+    # the same link builds the same network: glassnet's numbers for this example, here
+    expected = TrainingSession(parse_query(urlsplit(page.url).query)).backprop(index)
+    assert "Example 2 of 250" in page.inner_text("#bp-example")
+    assert not bp_values(page, "pre")  # only the inputs so far
+    page.click("#bp-forward")
+    page.click("#bp-forward")
+    assert page.is_disabled("#bp-backward")  # not before the forward pass is done
+    page.click("#bp-forward")
+    assert page.is_disabled("#bp-forward") and "Loss of this example" in page.inner_text("#bp-loss")
+    assert float(page.get_attribute("#bp-loss", "data-value")) == pytest.approx(expected["loss"])
+    pre = bp_values(page, "pre")
+    assert len(pre) == 3 + 2 + 1 and not bp_values(page, "delta")
+    for (column, k), value in pre.items():
+        assert value == pytest.approx(float(expected["pre"][column - 1][k]), rel=1e-6)
+    page.click("#bp-backward")  # the output's error signal first
+    assert set(bp_values(page, "delta")) == {(3, 0)}
+    assert "Backward, output" in page.inner_text("#bp-explain")
+    page.click("#bp-backward")
+    page.click("#bp-backward")
+    assert page.is_disabled("#bp-backward") and "Done" in page.inner_text("#bp-explain")
+    deltas = bp_values(page, "delta")
+    assert len(deltas) == 6
+    for (column, k), value in deltas.items():
+        assert value == pytest.approx(float(expected["pre_grads"][column - 1][k]), rel=1e-6)
+    # every weight line carries its gradient: 2x3 + 3x2 + 2x1 of them
+    grads = page.eval_on_selector_all(
+        "#links path.link", "paths => paths.map(p => Number(p.dataset.grad))"
+    )
+    flat = np.concatenate([g.ravel() for g in expected["weight_grads"]])
+    np.testing.assert_allclose(grads, flat, rtol=1e-6)
+    assert page.locator("#links text.bp-grad").count() == 2 * 3  # labels on the last layer done
+    # one SGD step with this example: its loss goes down
+    before = float(page.get_attribute("#bp-loss", "data-value"))
+    page.click("#bp-apply")
+    page.wait_for_function(
+        f"Number(document.querySelector('#bp-loss').dataset.value) < {before}", timeout=10_000
+    )
+    assert not errors, errors
+    page.close()
+
+
+@pytest.mark.timeout(60)
+def test_a_weight_is_edited_in_the_page(browser, url):
+    page = browser.new_page(viewport={"width": 1300, "height": 800})
+    page.goto(url + "?dataset=circle&networkShape=4,2")
+    page.wait_for_selector("#heatmap[data-epoch='0']")
+    before = page.locator("#heatmap").screenshot()
+    line = page.locator("#links path.link").last
+    page.locator("#links path.hit").last.click()  # drawn last: nothing lies over it
+    editor = page.locator("#weight-editor")
+    assert editor.is_visible() and float(editor.input_value()) == pytest.approx(
+        float(line.get_attribute("data-weight")), abs=1e-3
+    )
+    editor.fill("-4.5")
+    editor.press("Enter")
+    page.wait_for_function(
+        "[...document.querySelectorAll('#links path.link')].at(-1).dataset.weight === '-4.5'"
+    )
+    assert editor.is_hidden()
+    # the lines are drawn just after the heatmap, in the same frame: it shows the edit already
+    assert page.locator("#heatmap").screenshot() != before
+    page.locator("#links path.hit").last.hover()
+    assert page.inner_text("#tooltip").startswith("weight -4.50")
+    page.locator("#links path.hit").last.click()
+    editor.fill("lots")
+    editor.press("Enter")
+    page.wait_for_selector("#message:not([hidden])")
+    assert "should be a finite number" in page.inner_text("#message-text")
+    page.close()
+
+
+@pytest.mark.timeout(60)
+def test_a_csv_file_is_uploaded_through_the_page(browser, url, tmp_path):
+    rng = np.random.default_rng(0)
+    centres = np.array([[-3.0, -3.0], [3.0, 3.0], [-3.0, 3.0]])
+    labels = np.arange(90) % 3
+    points = centres[labels] + rng.normal(0, 0.6, (90, 2))
+    good = tmp_path / "three.csv"
+    good.write_text(
+        "x1,x2,label\n" + "".join(f"{x:.3f},{y:.3f},{k}\n" for (x, y), k in zip(points, labels))
+    )
+    page = browser.new_page(viewport={"width": 1300, "height": 800})
+    page.goto(url + "?percTrainData=50")
+    page.wait_for_selector("#heatmap[data-epoch='0']")
+    assert page.is_hidden("#csv-dataset")
+    page.set_input_files("#upload-file", str(good))
+    page.wait_for_function("location.search.includes('dataset=csv')")
+    page.wait_for_selector("#message:not([hidden])")
+    assert "Loaded three.csv: 90 points, 3 classes (45 for training)" in page.inner_text(
+        "#message-text"
+    )
+    assert page.is_visible("#csv-dataset") and "selected" in page.get_attribute(
+        "#csv-dataset", "class"
+    )
+    assert page.locator("#legend .swatch").count() == 3
+    assert page.locator(".neuron.output").count() == 3  # softmax over 3 classes
+    page.click("#step")
+    page.wait_for_selector("#heatmap[data-epoch='1']")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("x1,x2,label\n" + "1,2,0\n" * 5 + "1,two,1\n" + "3,4,1\n" * 10)
+    page.set_input_files("#upload-file", str(bad))
+    page.wait_for_function("document.querySelector('#message-text').textContent.includes('row 7')")
+    assert "column 2 (x2): 'two' is not a finite number" in page.inner_text("#message-text")
+    assert "dataset=csv" in page.url  # the good data stays
     page.close()

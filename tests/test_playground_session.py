@@ -1,6 +1,9 @@
 """The playground's training session: glassnet learning the 2-D datasets, what the page draws,
-divergence caught, and the exported script predicting what the session predicts."""
+divergence caught, the exported script predicting what the session predicts, the backprop view's
+numbers (against the chain rule by hand and torch), weights edited by hand, updates partway
+through an epoch, and uploaded data."""
 
+import re
 import subprocess
 import sys
 
@@ -8,8 +11,15 @@ import numpy as np
 import pytest
 
 from glassnet.playground import session as session_module
-from glassnet.playground.session import TrainingSession, grid_points, make_features
-from glassnet.playground.settings import Settings
+from glassnet.playground.session import (
+    STEPS_PER_UPDATE,
+    SessionError,
+    TrainingSession,
+    grid_points,
+    make_features,
+)
+from glassnet.playground.settings import Settings, SettingsError
+from glassnet.playground.upload import parse_csv
 
 
 def trained(epochs: int, **settings) -> TrainingSession:
@@ -221,3 +231,310 @@ def test_the_export_zip_holds_script_and_weights():
         "playground_model/playground_model.py",
         "playground_model/playground_model.safetensors",
     ]
+
+
+# -- the backprop view, weight editing, updates within an epoch ---------------------------------
+
+
+def small_session(**settings) -> TrainingSession:
+    """A 2-2-1 network with weights set by hand (the same numbers as the test's own)."""
+    session = TrainingSession(Settings(hidden=(2,), **settings))
+    w1, b1 = np.array([[0.5, -1.0], [1.5, 0.25]]), np.array([0.1, -0.2])
+    w2, b2 = np.array([[2.0, -1.0]]), np.array([0.3])
+    for layer, (w, b) in enumerate([(w1, b1), (w2, b2)]):
+        for i, j in np.ndindex(w.shape):
+            session.set_parameter(layer, i, j, float(w[i, j]))
+        for i in range(len(b)):
+            session.set_parameter(layer, i, None, str(b[i]))  # text is welcome too
+    return session
+
+
+def chain_rule(x, w1, b1, w2, b2, activation, d_activation, output_delta):
+    """The backward pass of a one-hidden-layer network, written out: what the page teaches."""
+    z1 = w1 @ x + b1
+    a1 = activation(z1)
+    z2 = w2 @ a1 + b2
+    delta2 = output_delta(z2)  # dL/dz2
+    delta1 = (w2.T @ delta2) * d_activation(z1)  # the error signal, one layer back
+    return {
+        "pre": [z1, z2],
+        "pre_grads": [delta1, delta2],
+        "post_grads": [w2.T @ delta2],
+        "weight_grads": [np.outer(delta1, x), np.outer(delta2, a1)],
+        "bias_grads": [delta1, delta2],
+    }
+
+
+W1 = np.array([[0.5, -1.0], [1.5, 0.25]])
+B1 = np.array([0.1, -0.2])
+W2 = np.array([[2.0, -1.0]])
+B2 = np.array([0.3])
+
+
+def test_backprop_gradients_are_the_chain_rule_by_hand_for_two_classes():
+    session = small_session(dataset="xor", activation="tanh")
+    index = 7
+    x = session.train_points[index].astype(np.float64)
+    y = float(session.train_labels[index])
+
+    def sigmoid(z):
+        return 1 / (1 + np.exp(-z))
+
+    expected = chain_rule(
+        x, W1, B1, W2, B2, np.tanh, lambda z: 1 - np.tanh(z) ** 2, lambda z: sigmoid(z) - y
+    )
+    result = session.backprop(index)
+    assert result["index"] == index and result["target"] == y
+    np.testing.assert_allclose(result["point"], x)
+    np.testing.assert_allclose(result["inputs"], x, rtol=1e-6)
+    for key in ("pre", "pre_grads", "post_grads", "weight_grads", "bias_grads"):
+        assert len(result[key]) == len(expected[key]), key
+        for got, want in zip(result[key], expected[key]):
+            np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6, err_msg=key)
+    z2 = expected["pre"][1][0]
+    np.testing.assert_allclose(result["post"][0], np.tanh(expected["pre"][0]), rtol=1e-5)
+    np.testing.assert_allclose(result["post"][1], [sigmoid(z2)], rtol=1e-5)  # the probability
+    p = sigmoid(z2)
+    assert result["loss"] == pytest.approx(-(y * np.log(p) + (1 - y) * np.log(1 - p)), rel=1e-5)
+    assert result["loss_name"] == "binary cross-entropy"
+
+
+def test_backprop_gradients_are_the_chain_rule_by_hand_for_regression():
+    session = small_session(dataset="plane", activation="relu")
+    index = 3
+    x = session.train_points[index].astype(np.float64)
+    t = float(session.train_labels[index])
+    expected = chain_rule(
+        x,
+        W1,
+        B1,
+        W2,
+        B2,
+        lambda z: np.maximum(z, 0),
+        lambda z: (z > 0).astype(float),
+        lambda z: 2 * (z - t),  # d/dz of the squared error (z - t)^2
+    )
+    result = session.backprop(index)
+    for key in ("pre", "pre_grads", "weight_grads", "bias_grads"):
+        for got, want in zip(result[key], expected[key]):
+            np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6, err_msg=key)
+    assert result["loss"] == pytest.approx((expected["pre"][1][0] - t) ** 2, rel=1e-5)
+    assert result["target"] == pytest.approx(t) and result["loss_name"] == "squared error"
+
+
+def test_backprop_gradients_match_torch_for_a_deeper_multiclass_network():
+    torch = pytest.importorskip("torch")
+    session = trained(
+        2,
+        dataset="spiral",
+        classes=3,
+        hidden=(5, 4),
+        activation="elu",
+        features=("x", "y", "xSquared", "sinY"),
+    )
+    index = 11
+    result = session.backprop(index)
+    layers = []
+    for layer in session.linears:
+        linear = torch.nn.Linear(layer.in_features, layer.out_features).double()
+        with torch.no_grad():
+            linear.weight.copy_(torch.tensor(layer.weight.data, dtype=torch.float64))
+            linear.bias.copy_(torch.tensor(layer.bias.data, dtype=torch.float64))
+        layers.append(linear)
+    x = torch.tensor(result["inputs"][None], dtype=torch.float64)
+    pre = []
+    for k, linear in enumerate(layers):
+        z = linear(x)
+        z.retain_grad()
+        pre.append(z)
+        x = torch.nn.functional.elu(z) if k < len(layers) - 1 else z
+    target = torch.tensor([int(session.train_labels[index])])
+    loss = torch.nn.functional.cross_entropy(x, target)
+    loss.backward()
+    assert result["loss"] == pytest.approx(loss.item(), rel=1e-5)
+    for k, linear in enumerate(layers):
+        np.testing.assert_allclose(
+            result["weight_grads"][k], linear.weight.grad.numpy(), rtol=1e-4, atol=1e-6
+        )
+        np.testing.assert_allclose(
+            result["bias_grads"][k], linear.bias.grad.numpy(), rtol=1e-4, atol=1e-6
+        )
+        np.testing.assert_allclose(
+            result["pre_grads"][k], pre[k].grad.numpy()[0], rtol=1e-4, atol=1e-6
+        )
+    np.testing.assert_allclose(result["post"][-1], torch.softmax(x, 1).detach()[0], rtol=1e-5)
+    assert result["post"][-1].sum() == pytest.approx(1.0, rel=1e-5)
+
+
+def test_backprop_leaves_the_trained_network_alone():
+    session = trained(1, dataset="circle", dropout=0.3)
+    before = {name: p.data.copy() for name, p in session.model.named_parameters()}
+    grads = {name: p.grad for name, p in session.model.named_parameters()}
+    first = session.backprop(0)
+    second = session.backprop(0)  # eval mode: no dropout, the same numbers every time
+    for a, b in zip(first["weight_grads"], second["weight_grads"]):
+        np.testing.assert_array_equal(a, b)
+    for name, p in session.model.named_parameters():
+        np.testing.assert_array_equal(p.data, before[name])
+        assert p.grad is grads[name]
+    with pytest.raises(SessionError, match="example: should be the number of a training point"):
+        session.backprop(len(session.train_points))
+    with pytest.raises(SessionError, match="example"):
+        session.backprop(True)
+
+
+def test_nearest_example():
+    session = TrainingSession()
+    for index in (0, 17, 101):
+        x1, x2 = session.train_points[index]
+        assert session.nearest_example(float(x1) + 1e-4, float(x2)) == index
+
+
+def test_applying_an_example_is_one_sgd_step_that_lowers_its_loss():
+    session = TrainingSession(Settings(dataset="circle", learning_rate=0.1, optimizer="adam"))
+    index = 5
+    before = session.backprop(index)
+    weights = [layer.weight.data.copy() for layer in session.linears]
+    biases = [layer.bias.data.copy() for layer in session.linears]
+    after = session.apply_example(index)
+    for k, layer in enumerate(session.linears):
+        np.testing.assert_allclose(
+            layer.weight.data, weights[k] - 0.1 * before["weight_grads"][k], rtol=1e-6, atol=1e-7
+        )
+        np.testing.assert_allclose(
+            layer.bias.data, biases[k] - 0.1 * before["bias_grads"][k], rtol=1e-6, atol=1e-7
+        )
+    assert after["loss"] < before["loss"]
+    assert session.epoch == 0 and session.train_loss == session._losses()[0]
+
+
+def test_editing_a_weight_or_bias_changes_what_the_network_computes():
+    session = TrainingSession(Settings(dataset="circle", hidden=(3,)))
+    output = session.output_map().copy()
+    assert session.set_parameter(1, 0, 2, "2.5") == 2.5
+    assert session.linears[1].weight.data[0, 2] == np.float32(2.5)
+    assert session.set_parameter(0, 1, None, -0.75) == -0.75
+    assert session.linears[0].bias.data[1] == np.float32(-0.75)
+    assert not np.array_equal(session.output_map(), output)
+    assert session.train_loss == session._losses()[0]  # the losses follow the edit
+    assert session.snapshot()["weights"][1][0, 2] == np.float32(2.5)
+
+
+@pytest.mark.parametrize(
+    "args, named",
+    [
+        ((0, 0, 0, "abc"), "weight: should be a finite number from -100 to 100; got 'abc'"),
+        ((0, 0, 0, "nan"), "finite number"),
+        ((0, 0, 0, float("inf")), "finite number"),
+        ((0, 0, 0, "1e9"), "from -100 to 100"),
+        ((0, 0, 0, True), "finite number"),
+        ((0, 0, 0, None), "finite number"),
+        ((0, 0, None, [1]), "bias: should be a finite number"),
+        ((2, 0, 0, 1.0), "weight: layer: should be a whole number from 0 to 1; got 2"),
+        ((0, 4, 0, 1.0), "weight: neuron: should be a whole number from 0 to 2; got 4"),
+        ((0, 0, 2, 1.0), "weight: input: should be a whole number from 0 to 1; got 2"),
+        ((-1, 0, None, 1.0), "bias: layer"),
+        (("0", 0, 0, 1.0), "weight: layer"),
+    ],
+)
+def test_bad_edits_are_refused_with_a_clear_message(args, named):
+    session = TrainingSession(Settings(hidden=(3,)))
+    weights = [w.copy() for w in session.snapshot()["weights"]]
+    with pytest.raises(SessionError, match=re.escape(named)):
+        session.set_parameter(*args)
+    for before, after in zip(weights, session.snapshot()["weights"]):
+        np.testing.assert_array_equal(before, after)
+
+
+def test_small_batches_train_in_several_updates_per_epoch():
+    session = TrainingSession(Settings(dataset="circle", batch_size=1))
+    steps = session.steps_per_epoch
+    assert steps == 250 and STEPS_PER_UPDATE < steps
+    updates = 0
+    progress = []
+    while session.epoch == 0:
+        assert session.train_update()
+        updates += 1
+        progress.append(session.progress)
+    assert updates == -(-steps // STEPS_PER_UPDATE)
+    assert progress[:-1] == [k * STEPS_PER_UPDATE / steps for k in range(1, updates)]
+    assert progress[-1] == 0 and len(session.history) == 2  # one entry per completed epoch
+    # step (train_epoch) finishes the epoch under way
+    session.train_update()
+    assert session.epoch == 1 and session.progress > 0
+    assert session.train_epoch() and session.epoch == 2 and session.progress == 0
+    # larger batches: a whole epoch per update, as before
+    whole = TrainingSession(Settings(dataset="circle", batch_size=10))
+    assert whole.train_update() and whole.epoch == 1 and whole.progress == 0
+
+
+def test_divergence_partway_through_an_epoch_goes_back_to_its_start():
+    session = TrainingSession(Settings(dataset="plane", activation="sigmoid", batch_size=1))
+    weights = [w.copy() for w in session.snapshot()["weights"]]
+    session.apply(session.settings.replace(learning_rate=10.0))
+    results = [session.train_update() for _ in range(3)]
+    assert False in results and session.diverged is not None
+    assert session.epoch == 0 and session.progress == 0
+    for before, after in zip(weights, session.snapshot()["weights"]):
+        np.testing.assert_array_equal(before, after)
+    assert np.isfinite(session.train_loss)
+
+
+# -- one's own data -----------------------------------------------------------------------------
+
+
+def blob_csv(n=60, classes=3, header=True, seed=0) -> str:
+    rng = np.random.default_rng(seed)
+    labels = np.arange(n) % classes
+    centres = np.array([[-3.0, -3.0], [3.0, 3.0], [-3.0, 3.0], [3.0, -3.0], [0.0, 0.0]])
+    points = centres[labels] + rng.normal(0, 0.5, (n, 2))
+    rows = [f"{x:.4f},{y:.4f},{k}" for (x, y), k in zip(points, labels)]
+    return "\n".join((["x1,x2,label"] if header else []) + rows) + "\n"
+
+
+def test_uploaded_data_replaces_the_dataset():
+    session = TrainingSession(Settings(train_percent=80))
+    session.load_upload(parse_csv(blob_csv(60, classes=3), name="blobs.csv"))
+    assert session.settings.dataset == "csv" and session.settings.classes == 3
+    assert session.outputs == 3 and not session.regression
+    assert len(session.train_points) == 48 and len(session.test_points) == 12
+    assert sorted(np.unique(np.concatenate([session.train_labels, session.test_labels]))) == [
+        0,
+        1,
+        2,
+    ]
+    before = session.train_loss
+    for _ in range(20):
+        assert session.train_epoch()
+    assert session.train_loss < 0.5 * before
+    assert session.output_map().shape == (3, 100, 100)
+    # regenerate: a new split of the same points; a built-in dataset and back again
+    points = np.sort(np.concatenate([session.train_points, session.test_points]), axis=0)
+    session.regenerate()
+    assert session.settings.dataset == "csv"
+    again = np.sort(np.concatenate([session.train_points, session.test_points]), axis=0)
+    np.testing.assert_array_equal(points, again)
+    assert session.apply(session.settings.replace(dataset="circle", classes=2)) == "data"
+    assert len(session.train_points) == 400
+    assert session.apply(session.settings.replace(dataset="csv")) == "data"
+    assert session.settings.classes == 3 and len(session.train_points) == 48
+
+
+def test_uploaded_regression_data_trains_with_squared_error():
+    rng = np.random.default_rng(1)
+    points = rng.uniform(-5, 5, (200, 2))
+    rows = [f"{x},{y},{(x + y) / 10}" for x, y in points]
+    session = TrainingSession()
+    session.load_upload(parse_csv("\n".join(rows)))
+    assert session.regression and session.outputs == 1
+    assert session.loss_fn.__class__.__name__ == "MSELoss"
+    assert session.backprop(0)["loss_name"] == "squared error"
+    script = session.script()
+    assert "regression" in script
+
+
+def test_a_csv_dataset_without_an_upload_is_refused():
+    session = TrainingSession()
+    with pytest.raises(SettingsError, match="upload the file again"):
+        session.apply(session.settings.replace(dataset="csv"))
+    assert session.settings.dataset == "circle"

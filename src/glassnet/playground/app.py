@@ -1,11 +1,14 @@
 """The playground's web server: an ASGI app (Starlette) that trains one network per browser tab.
 
 The page (static/) opens a WebSocket; the server makes a `TrainingSession` for it and, while the
-page says "play", trains one epoch at a time and pushes what changed (losses, output heatmap,
-neuron heatmaps, weights) as one JSON message per epoch, up to `MAX_UPDATES_PER_SECOND`. The page
-sends actions back (play, pause, step, reset, regenerate, settings). Settings arrive as URL
-parameters and go through the same validation as a link's query string. Arrays travel base64
-encoded (float32, or int8 for the neuron heatmaps, which are drawn on the scale -1 to 1 anyway).
+page says "play", trains one epoch at a time (or `STEPS_PER_UPDATE` mini-batches of it, when the
+batch size is small) and pushes what changed (losses, output heatmap, neuron heatmaps, weights) as
+one JSON message per update, up to `MAX_UPDATES_PER_SECOND`. The page sends actions back (play,
+pause, step, reset, regenerate, settings; backprop and backprop_apply for the backprop view; edit
+for a weight or bias typed in). Settings arrive as URL parameters and go through the same
+validation as a link's query string. Arrays travel base64 encoded (float32, or int8 for the neuron
+heatmaps, which are drawn on the scale -1 to 1 anyway). One's own data arrives as a CSV file
+posted to /api/upload/SESSION.
 """
 
 from __future__ import annotations
@@ -40,15 +43,17 @@ except ImportError as error:  # pragma: no cover - depends on the installed extr
         "the glassnet playground needs Starlette and uvicorn: pip install 'glassnet[playground]'"
     ) from error
 
-from .session import TrainingSession
+from .session import SessionError, TrainingSession
 from .settings import (
     FEATURES,
+    UPLOADED,
     SettingsError,
     format_query,
     parse_query,
     settings_from_params,
     to_params,
 )
+from .upload import MAX_UPLOAD_BYTES, UPLOAD_KINDS, UploadError, parse_csv, too_large
 
 log = logging.getLogger("glassnet.playground")
 
@@ -59,7 +64,17 @@ MAX_UPDATES_PER_SECOND = 60.0
 """One epoch per update, at most this often: TensorFlow Playground's one epoch per frame."""
 MAX_MESSAGE_BYTES = 64 * 1024
 """The largest message a page may send (settings and actions are a few hundred bytes)."""
-ACTIONS = ("play", "pause", "step", "reset", "regenerate", "settings")
+ACTIONS = (
+    "play",
+    "pause",
+    "step",
+    "reset",
+    "regenerate",
+    "settings",
+    "backprop",
+    "backprop_apply",
+    "edit",
+)
 
 
 def encode_array(array: np.ndarray, dtype: str = "float32") -> dict[str, Any]:
@@ -81,11 +96,12 @@ def _finite(value: float) -> float | None:
 
 
 def update_message(session: TrainingSession, playing: bool) -> dict[str, Any]:
-    """The message sent after an epoch: losses, heatmaps and weights."""
+    """The message sent after an epoch (or part of one): losses, heatmaps and weights."""
     snap = session.snapshot()
     return {
         "type": "update",
         "epoch": snap["epoch"],
+        "progress": session.progress,
         "trainLoss": _finite(snap["train_loss"]),
         "testLoss": _finite(snap["test_loss"]),
         "output": encode_array(snap["output"]),
@@ -110,7 +126,14 @@ def state_message(session: TrainingSession, session_id: str, playing: bool) -> d
         "session": session_id,
         "query": session.query,
         "settings": to_params(s),
-        "problem": "regression" if s.regression else "classification",
+        "problem": "regression" if session.regression else "classification",
+        "upload": None
+        if session.upload is None
+        else {
+            "name": session.upload.name,
+            "rows": session.upload.rows,
+            "problem": "regression" if session.upload.regression else "classification",
+        },
         "classes": s.classes,
         "layers": [len(s.features), *s.hidden, session.outputs],
         "features": [FEATURES[name] for name in s.features],
@@ -118,6 +141,40 @@ def state_message(session: TrainingSession, session_id: str, playing: bool) -> d
         "test": points(session.test_points, session.test_labels),
         "history": [[e, _finite(a), _finite(b)] for e, a, b in session.history],
         "diverged": session.diverged,
+    }
+
+
+def _values(array: Any) -> Any:
+    """Numbers for JSON: NaN and infinities (possible after wild weight edits) become null."""
+    values = np.asarray(array, dtype=np.float64)
+    if values.ndim == 0:
+        return _finite(float(values))
+    return [_values(row) for row in values] if values.ndim > 1 else [_finite(v) for v in values]
+
+
+def backprop_message(session: TrainingSession, index: int) -> dict[str, Any]:
+    """Training example `index` stepped forward and backward (see `TrainingSession.backprop`):
+    per Linear layer, input side first, each neuron's weighted sum ("pre") and activation
+    ("post"; the output layer's is the prediction), their gradients ("preGrads": the error
+    signal dL/dz; "postGrads", hidden layers only) and the gradient of every weight (out, in)
+    and bias of this example's loss."""
+    r = session.backprop(index)
+    return {
+        "type": "backprop",
+        "index": r["index"],
+        "count": len(session.train_points),
+        "point": _values(r["point"]),
+        "target": r["target"],
+        "inputs": _values(r["inputs"]),
+        "pre": [_values(v) for v in r["pre"]],
+        "post": [_values(v) for v in r["post"]],
+        "preGrads": [_values(v) for v in r["pre_grads"]],
+        "postGrads": [_values(v) for v in r["post_grads"]],
+        "weightGrads": [_values(v) for v in r["weight_grads"]],
+        "biasGrads": [_values(v) for v in r["bias_grads"]],
+        "loss": _finite(r["loss"]),
+        "lossName": r["loss_name"],
+        "learningRate": session.settings.learning_rate,
     }
 
 
@@ -159,7 +216,7 @@ class Connection:
                     self.wake.clear()
                     continue
                 try:
-                    await self._epoch()
+                    await self._epoch(whole=False)
                 except WebSocketDisconnect:
                     return  # the tab has closed; the socket's handler cleans up
                 except Exception as error:  # a bug: stop this tab's training, say so, go on
@@ -173,11 +230,13 @@ class Connection:
         with contextlib.suppress(Exception):
             await self.send({"type": "error", "message": f"internal error: {error!r}"})
 
-    async def _epoch(self) -> None:
-        """Train one epoch and send the update; when training diverged, stop playing and say why."""
+    async def _epoch(self, whole: bool = True) -> None:
+        """Train one epoch (or, unless `whole`, one update's share of it) and send the update;
+        when training diverged, stop playing and say why."""
 
         def train() -> dict[str, Any]:
-            if not self.session.train_epoch():
+            trained = self.session.train_epoch() if whole else self.session.train_update()
+            if not trained:
                 self.playing = False
             return update_message(self.session, self.playing)
 
@@ -197,7 +256,7 @@ class Connection:
                 )
             async with self.lock:
                 await self._act(message)
-        except (SettingsError, json.JSONDecodeError) as error:
+        except (SettingsError, SessionError, json.JSONDecodeError) as error:
             await self.send({"type": "error", "message": str(error)})
 
     async def _act(self, message: dict[str, Any]) -> None:
@@ -218,6 +277,19 @@ class Connection:
         elif action == "regenerate":
             await self.run(self.session.regenerate)
             await self.send_state()
+        elif action == "backprop":
+            index = _example_of(message, self.session)
+            await self.send(await self.run(lambda: backprop_message(self.session, index)))
+        elif action == "backprop_apply":
+            index = _example_of(message, self.session)
+            await self.run(lambda: self.session.apply_example(index))
+            await self.send(await self.run(lambda: update_message(self.session, self.playing)))
+            await self.send(await self.run(lambda: backprop_message(self.session, index)))
+        elif action == "edit":
+            layer, neuron = message.get("layer"), message.get("neuron")
+            source, value = message.get("input"), message.get("value")
+            await self.run(lambda: self.session.set_parameter(layer, neuron, source, value))
+            await self.send(await self.run(lambda: update_message(self.session, self.playing)))
         else:
             settings = _settings_of(message, self.session)
             redone = await self.run(lambda: self.session.apply(settings))
@@ -228,9 +300,30 @@ class Connection:
                     {
                         "type": "settings",
                         "query": self.session.query,
-                        "settings": to_params(settings),
+                        "settings": to_params(self.session.settings),
                     }
                 )
+
+
+def _example_of(message: dict[str, Any], session: TrainingSession) -> int:
+    """The training example a backprop message asks for: its "index", or the one nearest to the
+    point "at" [x1, x2] (where the page was clicked)."""
+    if "at" in message:
+        at = message["at"]
+        if not (
+            isinstance(at, list)
+            and len(at) == 2
+            and all(isinstance(v, int | float) and not isinstance(v, bool) for v in at)
+        ):
+            raise SessionError(f"backprop: at should be a point [x1, x2]; got {at!r}")
+        return session.nearest_example(*at)
+    index = message.get("index")
+    if isinstance(index, bool) or not isinstance(index, int):
+        raise SessionError(
+            f"backprop: give the example's index (0 to {len(session.train_points) - 1}) or a "
+            f"point at [x1, x2]; got {index!r}"
+        )
+    return index
 
 
 def _settings_of(message: dict[str, Any], session: TrainingSession):
@@ -260,8 +353,9 @@ def _same_origin(websocket: WebSocket) -> bool:
 
 def create_app(max_sessions: int = MAX_SESSIONS) -> Starlette:
     """The playground as an ASGI app: the page at /, its files under /static, one WebSocket per
-    tab at /ws (the settings in its query string), /api/settings to check a query string and
-    /api/export/SESSION to download a tab's trained network."""
+    tab at /ws (the settings in its query string), /api/settings to check a query string,
+    /api/export/SESSION to download a tab's trained network and /api/upload/SESSION to give a
+    tab one's own data (a CSV file as the body of a POST)."""
     connections: dict[str, Connection | None] = {}
 
     async def index(request: Request) -> Response:
@@ -285,6 +379,52 @@ def create_app(max_sessions: int = MAX_SESSIONS) -> Starlette:
             media_type="application/zip",
             headers={"Content-Disposition": 'attachment; filename="playground_model.zip"'},
         )
+
+    async def upload(request: Request) -> Response:
+        """A CSV file (the request's body, at most 1 MB) becomes the tab's data: the tab gets its
+        new state over its WebSocket, the answer says what was read (or, 4xx, what is wrong)."""
+
+        def refuse(message: str, status: int = 400) -> Response:
+            return JSONResponse({"error": message}, status_code=status)
+
+        connection = connections.get(request.path_params["session"])
+        if connection is None:
+            return refuse("no such session (is its tab still open?)", 404)
+        kind = request.query_params.get("kind", "auto")
+        if kind not in UPLOAD_KINDS:
+            return refuse(f"kind: should be one of {', '.join(UPLOAD_KINDS)}; got {kind[:40]!r}")
+        name = request.query_params.get("name", "data.csv")[:100]
+        length = request.headers.get("content-length", "")
+        if length.isdigit() and int(length) > MAX_UPLOAD_BYTES:
+            return refuse(too_large(int(length)), 413)
+        body = bytearray()
+        async for chunk in request.stream():  # never more than the limit in memory
+            body += chunk
+            if len(body) > MAX_UPLOAD_BYTES:
+                return refuse(too_large(None), 413)
+        try:
+            data = await asyncio.to_thread(parse_csv, bytes(body), kind, name)
+        except UploadError as error:
+            return refuse(f"{name}: {error}")
+        try:
+            async with connection.lock:
+                await connection.run(lambda: connection.session.load_upload(data))
+                session = connection.session
+                summary = {
+                    "name": data.name,
+                    "rows": data.rows,
+                    "train": len(session.train_points),
+                    "problem": "regression" if data.regression else "classification",
+                    "classes": None if data.regression else data.classes,
+                    "notes": list(data.notes),
+                    "query": session.query,
+                }
+                await connection.send_state()
+                # after the state, on the same socket: the page shows it once the data is in
+                await connection.send({"type": "uploaded", **summary})
+        except WebSocketDisconnect:
+            return refuse("the tab closed while its data was loading", 404)
+        return JSONResponse(summary)
 
     async def socket(websocket: WebSocket) -> None:
         if not _same_origin(websocket):
@@ -312,6 +452,12 @@ def create_app(max_sessions: int = MAX_SESSIONS) -> Starlette:
                 settings = parse_query(websocket.url.query)
             except SettingsError as bad:
                 settings, error = None, f"{bad} (the defaults are used instead)"
+            if settings is not None and settings.dataset == UPLOADED:
+                settings = settings.replace(dataset="circle", classes=2)
+                error = (
+                    "this link's data was uploaded from a CSV file, which a link cannot carry: "
+                    "upload the file again (circle is shown meanwhile)"
+                )
             session = await asyncio.to_thread(TrainingSession, settings)
             connection = connections[session_id] = Connection(websocket, session, session_id)
             trainer = asyncio.create_task(connection.train_loop())
@@ -359,6 +505,7 @@ def create_app(max_sessions: int = MAX_SESSIONS) -> Starlette:
             Route("/", index),
             Route("/api/settings", check_settings),
             Route("/api/export/{session}", export),
+            Route("/api/upload/{session}", upload, methods=["POST"]),
             WebSocketRoute("/ws", socket),
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
         ],

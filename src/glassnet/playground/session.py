@@ -1,16 +1,23 @@
 """One playground tab's network, trained by glassnet itself.
 
-A `TrainingSession` holds the points of a toy dataset, the input features computed from them, a
-glassnet `MLP`, its loss and its optimizer. `train_epoch` makes one pass over the training points
-in mini-batches, exactly as a script would (`loss.backward()`, `optimizer.step()`); `snapshot`
-reads what the page draws: the output over a grid of the plane, every neuron's own small heatmap,
-the weights and the losses. When the loss turns NaN or infinite, or explodes, training stops on
-the last good weights and `diverged` says what happened. `export` writes the trained network as a
-glassnet script plus its weights, which makes the same predictions outside the playground.
+A `TrainingSession` holds the points of a toy dataset (or of an uploaded CSV file), the input
+features computed from them, a glassnet `MLP`, its loss and its optimizer. `train_epoch` makes one
+pass over the training points in mini-batches, exactly as a script would (`loss.backward()`,
+`optimizer.step()`); `train_update` does what one update of a playing page does: a whole epoch, or
+at most `STEPS_PER_UPDATE` of its mini-batches when it has more (batch size 1), so the page keeps
+moving. `snapshot` reads what the page draws: the output over a grid of the plane, every neuron's
+own small heatmap, the weights and the losses. When the loss turns NaN or infinite, or explodes,
+training stops on the last good weights and `diverged` says what happened. `backprop` steps one
+training example forward and backward through a copy of the network (glassnet's autograd, with
+`retain_grad` on every layer's values) and returns every neuron's value and every weight's
+gradient; `apply_example` takes the SGD step it implies, `set_parameter` edits one weight or bias.
+`export` writes the trained network as a glassnet script plus its weights, which makes the same
+predictions outside the playground.
 """
 
 from __future__ import annotations
 
+import copy
 import io
 import math
 import zipfile
@@ -28,7 +35,8 @@ from ..nn.init import kaiming_uniform_, uniform_
 from ..nn.layers import BCEWithLogitsLoss, CrossEntropyLoss, Linear, MSELoss
 from ..optim import SGD, Adam, Optimizer
 from ..tensor import Tensor
-from .settings import FEATURES, Settings, format_query
+from .settings import FEATURES, UPLOADED, Settings, SettingsError, format_query
+from .upload import Upload
 
 DOMAIN = 6.0
 """The points and heatmaps cover the square [-DOMAIN, DOMAIN]^2."""
@@ -40,6 +48,16 @@ REGRESSION_POINTS = 1200
 EXPLOSION_FACTOR = 1000.0
 """Training stops when the loss grows above this many times its value before training."""
 MOMENTUM = 0.9
+STEPS_PER_UPDATE = 50
+"""A playing page gets an update after at most this many mini-batches (a whole epoch when it has
+no more), so that batch size 1 does not mean one update per 250 optimizer steps."""
+MAX_EDIT = 100.0
+"""A weight or bias typed in by hand is a finite number from -MAX_EDIT to MAX_EDIT."""
+
+
+class SessionError(ValueError):
+    """A request the session cannot carry out (a bad index or value); the message says why."""
+
 
 # Each feature as a function of the two coordinates, and as the source text of that function for
 # the exported script: the two must compute the same float32 numbers.
@@ -109,8 +127,11 @@ class TrainingSession:
         diverged: None, or a message saying why training stopped on its own.
     """
 
-    def __init__(self, settings: Settings | None = None) -> None:
+    def __init__(self, settings: Settings | None = None, upload: Upload | None = None) -> None:
         self.settings = settings or Settings()
+        self.upload = upload
+        if self.settings.dataset == UPLOADED:
+            self.settings = self._with_upload(self.settings)
         self._make_data()
         self.reset()
 
@@ -121,9 +142,38 @@ class TrainingSession:
         """The number of output neurons: one per class when there are more than two, else one."""
         return self.settings.classes if self.settings.classes > 2 else 1
 
+    @property
+    def regression(self) -> bool:
+        """Whether the targets are numbers rather than classes."""
+        if self.settings.dataset == UPLOADED and self.upload is not None:
+            return self.upload.regression
+        return self.settings.regression
+
+    def _with_upload(self, settings: Settings) -> Settings:
+        """`settings` for the uploaded data: its number of classes. Raises `SettingsError` when
+        nothing was uploaded."""
+        if self.upload is None:
+            raise SettingsError(
+                f"dataset: {UPLOADED!r} is data uploaded from a CSV file, and this tab has none "
+                "(a link cannot carry it): upload the file again"
+            )
+        return settings.replace(classes=2 if self.upload.regression else self.upload.classes)
+
+    def load_upload(self, upload: Upload) -> None:
+        """Train on uploaded points from now on: new data, a fresh network."""
+        self.upload = upload
+        self.settings = self._with_upload(self.settings.replace(dataset=UPLOADED))
+        self._make_data()
+        self.reset()
+
     def _make_data(self) -> None:
         s = self.settings
-        points, labels = make_points(s)
+        if s.dataset == UPLOADED:
+            assert self.upload is not None
+            order = np.random.default_rng([s.seed, 3]).permutation(self.upload.rows)
+            points, labels = self.upload.points[order], self.upload.labels[order]
+        else:
+            points, labels = make_points(s)
         split = len(points) * s.train_percent // 100
         self.train_points, self.test_points = points[:split], points[split:]
         self.train_labels, self.test_labels = labels[:split], labels[split:]
@@ -156,12 +206,15 @@ class TrainingSession:
         self._shuffle = np.random.default_rng([s.seed, 2])
         if self.outputs > 1:
             self.loss_fn: Any = CrossEntropyLoss()
-        elif s.regression:
+        elif self.regression:
             self.loss_fn = MSELoss()
         else:
             self.loss_fn = BCEWithLogitsLoss()
         self.optimizer = self._make_optimizer()
         self.epoch = 0
+        self._order: np.ndarray | None = None  # the epoch under way: its shuffled points
+        self._cursor = 0  # how many of them it has trained on
+        self._epoch_start: dict[str, np.ndarray] = {}
         self.diverged: str | None = None
         self.train_loss, self.test_loss = self._losses()
         self._loss_before_training = self.train_loss
@@ -188,6 +241,8 @@ class TrainingSession:
         "training" (the same weights, trained on with the new learning rate, batch size,
         regularisation or optimizer) or "view" (drawing options only, or nothing changed).
         """
+        if settings.dataset == UPLOADED:
+            settings = self._with_upload(settings)
         old, self.settings = self.settings, settings
         changed = {
             f for f in Settings.__dataclass_fields__ if getattr(old, f) != getattr(settings, f)
@@ -233,39 +288,69 @@ class TrainingSession:
         # L2's penalty is rate/2 * sum(w^2), so that its gradient is rate * w (weight decay).
         return total * (s.regularization_rate * (0.5 if s.regularization == "L2" else 1.0))
 
+    @property
+    def steps_per_epoch(self) -> int:
+        """The mini-batches in one pass over the training points."""
+        return -(-len(self.train_points) // self.settings.batch_size)
+
+    @property
+    def progress(self) -> float:
+        """How far the epoch under way has got: 0 (none under way) to just below 1."""
+        return self._cursor / len(self._order) if self._order is not None else 0.0
+
     def train_epoch(self) -> bool:
-        """One pass over the training points in shuffled mini-batches. Returns False, with
-        `diverged` set and the weights of the epoch before, when the loss blew up."""
+        """Train to the end of an epoch: one pass over the training points in shuffled
+        mini-batches (the rest of the pass, when `train_update` stopped partway through one).
+        Returns False, with `diverged` set and the weights the epoch started from, when the
+        loss blew up."""
+        return self.train_steps(None)
+
+    def train_update(self, max_steps: int = STEPS_PER_UPDATE) -> bool:
+        """What one update of a playing page trains: a whole epoch when it has at most
+        `max_steps` mini-batches (TensorFlow Playground's one epoch per frame), else the next
+        `max_steps` of them; `epoch` counts up when a pass is complete."""
+        if self._order is None and self.steps_per_epoch <= max_steps:
+            return self.train_epoch()
+        return self.train_steps(max_steps)
+
+    def train_steps(self, max_steps: int | None) -> bool:
+        """Up to `max_steps` mini-batches (None: all that are left) of the epoch under way,
+        starting one when none is; returns False when training diverged (see `train_epoch`)."""
         # Overflow is how divergence starts; it is caught below and reported, not warned about.
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            return self._train_epoch()
+            return self._train_steps(max_steps)
 
-    def _train_epoch(self) -> bool:
+    def _train_steps(self, max_steps: int | None) -> bool:
         self.diverged = None
-        before = {name: p.data.copy() for name, p in self.model.named_parameters()}
         inputs, targets = self._inputs["train"], self._train_targets
-        order = self._shuffle.permutation(len(inputs))
-        size = self.settings.batch_size
+        if self._order is None:
+            self._epoch_start = {n: p.data.copy() for n, p in self.model.named_parameters()}
+            self._order = self._shuffle.permutation(len(inputs))
+            self._cursor = 0
+        order, size = self._order, self.settings.batch_size
         self.model.train()
-        bad_batch = None
-        for start in range(0, len(order), size):
+        bad_batch, steps = None, 0
+        while self._cursor < len(order) and (max_steps is None or steps < max_steps):
+            start = self._cursor
             batch = order[start : start + size]
             loss = self.loss_fn(self.model(inputs[batch]), targets[batch])
             penalty = self._penalty()
             self.optimizer.zero_grad()
             (loss if penalty is None else loss + penalty).backward()
             self.optimizer.step()
+            self._cursor = min(start + size, len(order))
+            steps += 1
             if not math.isfinite(loss.item()):
-                bad_batch = start // size + 1
+                bad_batch = -(-self._cursor // size)
                 break
-        self.epoch += 1
         train_loss, test_loss = self._losses() if bad_batch is None else (math.nan, math.nan)
         problem = self._divergence(train_loss, bad_batch)
         if problem is not None:
             for name, p in self.model.named_parameters():
-                p.data[...] = before[name]
-            self.epoch -= 1
+                p.data[...] = self._epoch_start[name]
+            self._order, self._cursor = None, 0
             self.optimizer = self._make_optimizer()
+            self.train_loss, self.test_loss = self._losses()
             self.diverged = (
                 f"Training stopped in epoch {self.epoch + 1}: {problem}. The network is back at "
                 f"epoch {self.epoch}. The learning rate ({self.settings.learning_rate:g}) is "
@@ -273,7 +358,10 @@ class TrainingSession:
             )
             return False
         self.train_loss, self.test_loss = train_loss, test_loss
-        self.history.append((self.epoch, train_loss, test_loss))
+        if self._cursor >= len(order):
+            self._order, self._cursor = None, 0
+            self.epoch += 1
+            self.history.append((self.epoch, train_loss, test_loss))
         return True
 
     def _divergence(self, train_loss: float, bad_batch: int | None) -> str | None:
@@ -302,6 +390,137 @@ class TrainingSession:
             )
         return float(train), float(test)
 
+    # -- one example, forward and backward ---------------------------------------------------
+
+    def _example(self, index: Any) -> int:
+        n = len(self.train_points)
+        if isinstance(index, bool) or not isinstance(index, int | np.integer) or not 0 <= index < n:
+            raise SessionError(
+                f"example: should be the number of a training point, 0 to {n - 1}; got {index!r}"
+            )
+        return int(index)
+
+    def nearest_example(self, x1: float, x2: float) -> int:
+        """The number of the training point nearest to (x1, x2)."""
+        for value in (x1, x2):
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise SessionError(f"a point should be two numbers; got {(x1, x2)!r}")
+        distance = np.square(self.train_points - np.array([x1, x2], dtype=np.float32)).sum(1)
+        return int(np.argmin(distance))
+
+    def backprop(self, index: int) -> dict[str, Any]:
+        """Training example `index` forward and backward through a copy of the network (in eval
+        mode: no dropout), by glassnet's autograd: `retain_grad` on every layer's values, then
+        `backward()` on this example's loss (without regularisation).
+
+        Returns a dict of NumPy arrays and floats, one entry per Linear layer (input side first)
+        in the lists: "index", "point" (x1, x2), "target" (class or value), "inputs" (the
+        feature values), "pre" (each neuron's weighted sum z = W a + b), "post" (its activation
+        a; for the output layer the prediction as the page shows it: the probability of class
+        1, the class probabilities, or the value), "pre_grads" (dL/dz, the error signal),
+        "post_grads" (dL/da, hidden layers only), "weight_grads" and "bias_grads" (dL/dW (out,
+        in) and dL/db), "loss", "loss_name"."""
+        index = self._example(index)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            return self._backprop(index)
+
+    def _backprop(self, index: int) -> dict[str, Any]:
+        model = copy.deepcopy(self.model)
+        model.eval()
+        for p in model.parameters():
+            p.grad = None  # the copy's own gradients only, not the last training step's
+        inputs = make_features(self.train_points[index : index + 1], self.settings.features)
+        target = self._targets(self.train_labels[index : index + 1])
+        pre: list[Tensor] = []
+        post: list[Tensor] = []
+        x = Tensor(inputs)
+        for layer in model:
+            if isinstance(layer, Linear):
+                if pre:
+                    post.append(x)  # what the layer before handed on
+                x = layer(x)
+            else:
+                x = layer(x)
+            if x.requires_grad:
+                x.retain_grad()
+            if isinstance(layer, Linear):
+                pre.append(x)
+        loss = self.loss_fn(x, target)
+        loss.backward()
+        linears = [layer for layer in model if isinstance(layer, Linear)]
+
+        def grad(t: Tensor) -> np.ndarray:
+            return t.grad.numpy()[0].copy() if t.grad is not None else np.zeros(t.shape[1:])
+
+        if self.outputs > 1:
+            loss_name = "cross-entropy"
+        elif self.regression:
+            loss_name = "squared error"
+        else:
+            loss_name = "binary cross-entropy"
+        scores = pre[-1].detach()
+        if self.outputs > 1:
+            shown = scores.softmax(dim=1).numpy()[0]
+        elif self.regression:
+            shown = scores.numpy()[0]
+        else:
+            shown = scores.sigmoid().numpy()[0]
+        label = self.train_labels[index]
+        return {
+            "index": index,
+            "point": self.train_points[index].astype(np.float64),
+            "target": float(label) if self.regression else int(label),
+            "inputs": inputs[0],
+            "pre": [t.detach().numpy()[0].copy() for t in pre],
+            "post": [t.detach().numpy()[0].copy() for t in post] + [np.asarray(shown)],
+            "pre_grads": [grad(t) for t in pre],
+            "post_grads": [grad(t) for t in post],
+            "weight_grads": [layer.weight.grad.numpy().copy() for layer in linears],
+            "bias_grads": [layer.bias.grad.numpy().copy() for layer in linears],
+            "loss": float(loss.item()),
+            "loss_name": loss_name,
+        }
+
+    def apply_example(self, index: int) -> dict[str, Any]:
+        """One plain SGD step on training example `index` alone: every weight and bias moves by
+        -learning rate x its gradient from `backprop`. Returns `backprop` of the same example
+        afterwards (its loss is smaller when the learning rate is not too large)."""
+        result = self.backprop(index)
+        rate = self.settings.learning_rate
+        for layer, dw, db in zip(self.linears, result["weight_grads"], result["bias_grads"]):
+            layer.weight.data -= (rate * dw).astype(layer.weight.data.dtype)
+            layer.bias.data -= (rate * db).astype(layer.bias.data.dtype)
+        self._weights_changed()
+        return self.backprop(index)
+
+    def set_parameter(self, layer: Any, neuron: Any, source: Any, value: Any) -> float:
+        """Set one weight (from neuron `source` of the layer before to `neuron` of Linear layer
+        `layer`, counted from 0 on the input side) or, with `source` None, that neuron's bias.
+        `value` is a finite number (or its text) from -MAX_EDIT to MAX_EDIT. Returns the value
+        stored (float32). Raises `SessionError` for a bad index or value."""
+        linears = self.linears
+        what = "bias" if source is None else "weight"
+        _check_index(f"{what}: layer", layer, len(linears))
+        target = linears[layer]
+        _check_index(f"{what}: neuron", neuron, target.out_features)
+        if source is not None:
+            _check_index("weight: input", source, target.in_features)
+        number = _edit_value(what, value)
+        if source is None:
+            target.bias.data[neuron] = number
+            stored = target.bias.data[neuron]
+        else:
+            target.weight.data[neuron, source] = number
+            stored = target.weight.data[neuron, source]
+        self._weights_changed()
+        return float(stored)
+
+    def _weights_changed(self) -> None:
+        """After weights changed by hand: new losses (the history keeps its epochs)."""
+        self.diverged = None
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            self.train_loss, self.test_loss = self._losses()
+
     # -- reading -----------------------------------------------------------------------------
 
     def _shown(self, scores: Tensor) -> np.ndarray:
@@ -309,7 +528,7 @@ class TrainingSession:
         2p - 1 in [-1, 1] (p the probability of class 1), the value itself for regression."""
         if self.outputs > 1:
             return scores.softmax(dim=1).numpy()
-        if self.settings.regression:
+        if self.regression:
             return scores.numpy()
         return scores.sigmoid().numpy() * 2 - 1
 
@@ -322,7 +541,7 @@ class TrainingSession:
             scores = self.model(Tensor(make_features(points, self.settings.features)))
             if self.outputs > 1:
                 return scores.softmax(dim=1).numpy()
-            out = scores.sigmoid() if not self.settings.regression else scores
+            out = scores.sigmoid() if not self.regression else scores
             return out.numpy()[:, 0]
 
     def _layer_outputs(self, inputs: Tensor) -> list[np.ndarray]:
@@ -383,7 +602,7 @@ class TrainingSession:
         if self.outputs > 1:
             kind, finish = f"{self.outputs} classes", "scores.softmax(dim=1).numpy()"
             returns = f"the probability of each class, (n, {self.outputs})"
-        elif s.regression:
+        elif self.regression:
             kind, finish = "regression", "scores.numpy()[:, 0]"
             returns = "the predicted value of each point, (n,)"
         else:
@@ -427,6 +646,29 @@ class TrainingSession:
                 for path in paths:
                     archive.write(path, f"{name}/{path.name}")
         return buffer.getvalue()
+
+
+def _check_index(name: str, value: Any, size: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or not 0 <= value < size:
+        raise SessionError(f"{name}: should be a whole number from 0 to {size - 1}; got {value!r}")
+
+
+def _edit_value(what: str, value: Any) -> float:
+    """A number typed in for a weight or bias: finite, within +-MAX_EDIT."""
+    number: float | None = None
+    if isinstance(value, str):
+        try:
+            number = float(value.strip())
+        except ValueError:
+            number = None
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        number = float(value)
+    if number is None or not math.isfinite(number) or abs(number) > MAX_EDIT:
+        raise SessionError(
+            f"{what}: should be a finite number from {-MAX_EDIT:g} to {MAX_EDIT:g}; "
+            f"got {str(value)[:40]!r}"
+        )
+    return number
 
 
 _SCRIPT = '''"""A network trained in the glassnet playground: {dataset}, {kind}, {epoch} epochs

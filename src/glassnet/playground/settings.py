@@ -18,9 +18,11 @@ from urllib.parse import parse_qsl, urlencode
 
 CLASSIFICATION_DATASETS = ("circle", "xor", "gauss", "spiral", "blobs")
 REGRESSION_DATASETS = ("plane", "multi_gaussian")
-DATASETS = CLASSIFICATION_DATASETS + REGRESSION_DATASETS
-MULTICLASS_DATASETS = ("spiral", "blobs")
-"""The datasets that can have 3 to 5 classes (spiral arms or Gaussian clouds)."""
+UPLOADED = "csv"
+"""The dataset name of points uploaded from a CSV file (which a link cannot carry)."""
+DATASETS = CLASSIFICATION_DATASETS + REGRESSION_DATASETS + (UPLOADED,)
+MULTICLASS_DATASETS = ("spiral", "blobs", UPLOADED)
+"""The datasets that can have 3 to 5 classes (spiral arms, Gaussian clouds, one's own data)."""
 
 FEATURES: dict[str, str] = {
     "x": "x1",
@@ -56,7 +58,8 @@ class Settings:
     """One playground lesson. Defaults are TensorFlow Playground's opening screen.
 
     Attributes:
-        dataset: one of `DATASETS`; plane and multi_gaussian are regression problems.
+        dataset: one of `DATASETS`; plane and multi_gaussian are regression problems; "csv" is
+            data uploaded to the session (classification or regression, as its labels say).
         noise: 0 to 50, the Playground's noise slider.
         train_percent: the share of the points used for training, 10 to 90; the rest test.
         seed: the data's (and the initial weights') random seed.
@@ -68,7 +71,7 @@ class Settings:
         regularization_rate: 0 to 10.
         batch_size: 1 to 30.
         optimizer: "sgd", "momentum" (SGD with momentum 0.9) or "adam".
-        classes: 2 to 5; more than 2 for spiral and blobs only (softmax output).
+        classes: 2 to 5; more than 2 for spiral, blobs and csv only (softmax output).
         dropout: 0 to 0.9, after every hidden activation, while training only.
         show_test: draw the test points on the output heatmap.
         discretize: draw the output heatmap as hard classes instead of shades.
@@ -99,7 +102,8 @@ class Settings:
 
     @property
     def regression(self) -> bool:
-        """Whether the dataset's targets are numbers rather than classes."""
+        """Whether the dataset's targets are numbers rather than classes (for "csv", the session
+        knows: see `TrainingSession.regression`)."""
         return self.dataset in REGRESSION_DATASETS
 
     def replace(self, **changes: Any) -> Settings:
