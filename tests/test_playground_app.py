@@ -3,6 +3,7 @@ the WebSocket protocol (play, pause, step, settings, divergence, bad messages, t
 weight edits), the export download, CSV uploads, the limits, the update rate, and the
 `glassnet playground` command."""
 
+import inspect
 import io
 import json
 import math
@@ -144,6 +145,12 @@ def test_bad_messages_get_an_error_and_the_tab_goes_on(client):
             ("[1, 2]", "action"),
             ('{"action": "settings", "changes": {"learningRate": "1e9"}}', "learningRate"),
             ('{"action": "settings", "changes": {"networkShape": "-1"}}', "networkShape"),
+            (
+                json.dumps(
+                    {"action": "settings", "changes": {"networkShape": ",".join(["4"] * 100)}}
+                ),
+                "at most 6 hidden layers",
+            ),
             ('{"action": "settings", "changes": [1]}', "changes"),
             ('{"action": "settings", "query": "noise=500"}', "noise"),
         ]:
@@ -212,10 +219,14 @@ def test_the_trained_network_downloads_as_a_zip(client):
 
 
 def test_other_sites_cannot_open_a_session(client):
-    with pytest.raises(WebSocketDisconnect) as refused:
-        with client.websocket_connect("/ws", headers={"origin": "http://evil.example"}) as ws:
-            ws.receive_text()
-    assert refused.value.code == 1008
+    for origin in ("http://evil.example", "http://testserver:8080", "null"):
+        with pytest.raises(WebSocketDisconnect) as refused:
+            with client.websocket_connect("/ws", headers={"origin": origin}) as ws:
+                ws.receive_text()
+        assert refused.value.code == 1008, origin
+    # the page's own origin (the test client's host is "testserver") is welcome
+    with client.websocket_connect("/ws", headers={"origin": "http://testserver"}) as ws:
+        assert receive(ws)["type"] == "state"
 
 
 def test_the_number_of_tabs_is_bounded():
@@ -266,6 +277,44 @@ def test_missing_extras_give_the_pip_command(monkeypatch, capsys):
         monkeypatch.setitem(sys.modules, name, None)  # as if Starlette were not installed
     assert main(["playground", "--no-browser"]) == 2
     assert "pip install 'glassnet[playground]'" in capsys.readouterr().err
+
+
+def test_the_server_listens_on_loopback_unless_told_otherwise(monkeypatch, capsys):
+    from glassnet.playground import app as app_module
+
+    for function in (app_module.serve, app_module.make_server):
+        assert inspect.signature(function).parameters["host"].default == "127.0.0.1"
+    server, sock, url = app_module.make_server(port=0)
+    try:
+        assert sock.getsockname()[0] == "127.0.0.1" and url.startswith("http://127.0.0.1:")
+    finally:
+        sock.close()
+
+    # `glassnet playground --host H`: where it would listen, and whether it warns (nothing is
+    # bound: make_server is replaced by one that records the host, and the server stops at once)
+    hosts = []
+
+    class Stopped:
+        def run(self, sockets):
+            pass
+
+    def fake_make_server(host="127.0.0.1", port=0):
+        hosts.append(host)
+        return Stopped(), None, f"http://{host}:{port}/"
+
+    monkeypatch.setattr(app_module, "make_server", fake_make_server)
+    warning = "other machines that can reach this one can use it too"
+    for args, host, warns in [
+        ([], "127.0.0.1", False),
+        (["--host", "localhost"], "localhost", False),
+        (["--host", "::1"], "::1", False),
+        (["--host", "0.0.0.0"], "0.0.0.0", True),
+        (["--host", "::"], "::", True),
+    ]:
+        assert main(["playground", "--no-browser", "--port", "0", *args]) == 0
+        assert hosts[-1] == host
+        out = capsys.readouterr().out
+        assert (warning in out) == warns, (host, out)
 
 
 def test_glassnet_playground_serves_on_loopback():
@@ -484,3 +533,22 @@ def test_updates_keep_flowing_with_batch_size_1(client, capsys):
     assert len(epochs) > len(set(epochs))
     with capsys.disabled():
         print(f"\nplayground: {count / elapsed:.1f} updates/s with batch size 1")
+
+
+def test_a_loopback_server_refuses_requests_for_other_host_names():
+    """DNS rebinding: a page elsewhere can point its own name at 127.0.0.1; the Host header then
+    carries that name, and a loopback-bound playground refuses it (HTTP 400, WebSocket closed)."""
+    from starlette.testclient import TestClient
+
+    from glassnet.playground.app import LoopbackHostsOnly, create_app
+
+    app = LoopbackHostsOnly(create_app())
+    with TestClient(app, base_url="http://127.0.0.1:8765") as client:
+        assert client.get("/").status_code == 200
+    with TestClient(app, base_url="http://localhost:8765") as client:
+        assert client.get("/").status_code == 200
+    with TestClient(app, base_url="http://rebound.example:8765") as client:
+        refused = client.get("/")
+        assert refused.status_code == 400 and "127.0.0.1" in refused.text
+        with pytest.raises(Exception), client.websocket_connect("/ws") as ws:
+            ws.receive_json()

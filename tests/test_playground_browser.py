@@ -1,14 +1,20 @@
 """The playground in real headless Chromium (Debian's package, driven by Playwright): press play,
-watch the epochs count and the test loss fall, change the dataset through the page, reload the
-page from its own URL, step an example forward and backward in the backprop view (the numbers are
-glassnet's own), edit a weight and upload a CSV file. Skipped where Chromium or Playwright is
-missing; `.ci/run` installs Chromium, so CI always runs it. The screenshot goes to the test's
-temporary folder."""
+watch the epochs count and the test loss fall (circle, and xor with the x1·x2 feature), change the
+dataset through the page, reload the page from its own URL, step an example forward and backward
+in the backprop view (the numbers are glassnet's own), edit a weight, upload a CSV file, and
+export the network through the page (the downloaded script predicts what the tab predicts).
+Skipped where Chromium or Playwright is missing; `.ci/run` installs Chromium, so CI always runs
+it. The README's screenshots (docs/playground*.png) are made here, and written only by a test
+that passed."""
 
+import contextlib
 import os
 import re
+import tempfile
 import threading
 import time
+import zipfile
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import numpy as np
@@ -27,6 +33,7 @@ from playwright.sync_api import sync_playwright  # noqa: E402
 from glassnet.playground.app import make_server  # noqa: E402
 from glassnet.playground.session import TrainingSession  # noqa: E402
 from glassnet.playground.settings import parse_query  # noqa: E402
+from test_playground_session import check_exported_script  # noqa: E402
 
 LAUNCH_ARGS = [
     "--no-sandbox",
@@ -38,8 +45,33 @@ LAUNCH_ARGS = [
 ]
 
 
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+"""Where the README's screenshots live."""
+
+
+def save_screenshot(name: str, png: bytes) -> Path | None:
+    """Put a screenshot the README shows into docs/: written to a temporary name there first and
+    then renamed over the old one, so a reader never finds half a picture. A test calls this last,
+    once its assertions have passed; nothing is written where docs/ is missing (an installed
+    copy of the tests)."""
+    if not DOCS.is_dir():
+        return None
+    fd, temp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=DOCS)
+    try:
+        with os.fdopen(fd, "wb") as file:
+            file.write(png)
+        os.chmod(temp, 0o644)
+        os.replace(temp, DOCS / name)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temp)
+        raise
+    return DOCS / name
+
+
 @pytest.fixture(scope="module")
-def url():
+def served():
+    """The playground's uvicorn server, in a thread, and its URL."""
     server, sock, address = make_server("127.0.0.1", 0)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
@@ -47,9 +79,14 @@ def url():
     while not server.started:
         assert time.monotonic() < deadline, "the playground server did not start"
         time.sleep(0.02)
-    yield address
+    yield server, address
     server.should_exit = True
     thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def url(served):
+    return served[1]
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +102,7 @@ def epoch_of(page) -> int:
 
 
 @pytest.mark.timeout(60)
-def test_play_trains_in_the_browser(browser, url, tmp_path, capsys):
+def test_play_trains_in_the_browser(browser, url, capsys):
     page = browser.new_page(viewport={"width": 1300, "height": 800})
     errors = []
     page.on("pageerror", lambda error: errors.append(str(error)))
@@ -84,13 +121,41 @@ def test_play_trains_in_the_browser(browser, url, tmp_path, capsys):
     assert float(page.inner_text("#test-loss")) < 0.2
     assert page.locator("#heatmap").screenshot() != blank  # the decision boundary was drawn
     assert page.locator("#links path.link").count() == 2 * 4 + 4 * 2 + 2 * 1
-    shot = tmp_path / "playground.png"
-    page.screenshot(path=str(shot))
-    assert shot.stat().st_size > 10_000
-    with capsys.disabled():
-        print(f"\nplayground screenshot: {shot}")
+    png = page.screenshot()
+    assert len(png) > 10_000
     assert not errors, errors
     page.close()
+    shot = save_screenshot("playground.png", png)
+    with capsys.disabled():
+        print(f"\nplayground screenshot: {shot}")
+
+
+@pytest.mark.timeout(60)
+def test_play_learns_xor_with_the_product_feature(browser, url):
+    page = browser.new_page(viewport={"width": 1300, "height": 800})
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(url + "?dataset=xor&networkShape=4,2&activation=tanh&learningRate=0.03")
+    page.wait_for_selector("#heatmap[data-epoch='0']")
+    page.click(".neuron.feature[data-feature='xTimesY']")  # x1·x2 on: xor becomes easy
+    page.wait_for_function("location.search.includes('xTimesY=true')")
+    page.wait_for_function(
+        "document.querySelectorAll('#links path.link').length == 3 * 4 + 4 * 2 + 2"
+    )
+    assert float(page.inner_text("#test-loss")) > 0.3  # the new network has not learnt yet
+    page.click("#play")
+    # about 12 epochs take the test loss below 0.1
+    page.wait_for_function(
+        "Number(document.querySelector('#test-loss').textContent) < 0.1", timeout=30_000
+    )
+    page.click("#play")  # pause
+    page.wait_for_selector("#play:not(.playing)")
+    assert epoch_of(page) > 0 and float(page.inner_text("#test-loss")) < 0.1
+    assert "dataset=xor" in page.url and "xTimesY=true" in page.url
+    png = page.screenshot()
+    assert not errors, errors
+    page.close()
+    save_screenshot("playground-xor.png", png)
 
 
 @pytest.mark.timeout(60)
@@ -186,6 +251,7 @@ def test_the_backprop_view_shows_glassnets_own_gradients(browser, url):
     flat = np.concatenate([g.ravel() for g in expected["weight_grads"]])
     np.testing.assert_allclose(grads, flat, rtol=1e-6)
     assert page.locator("#links text.bp-grad").count() == 2 * 3  # labels on the last layer done
+    png = page.screenshot(full_page=True)  # for the README: a whole forward and backward pass
     # one SGD step with this example: its loss goes down
     before = float(page.get_attribute("#bp-loss", "data-value"))
     page.click("#bp-apply")
@@ -194,6 +260,7 @@ def test_the_backprop_view_shows_glassnets_own_gradients(browser, url):
     )
     assert not errors, errors
     page.close()
+    save_screenshot("playground-backprop.png", png)
 
 
 @pytest.mark.timeout(60)
@@ -259,4 +326,33 @@ def test_a_csv_file_is_uploaded_through_the_page(browser, url, tmp_path):
     page.wait_for_function("document.querySelector('#message-text').textContent.includes('row 7')")
     assert "column 2 (x2): 'two' is not a finite number" in page.inner_text("#message-text")
     assert "dataset=csv" in page.url  # the good data stays
+    page.close()
+
+
+@pytest.mark.timeout(60)
+def test_the_network_exported_through_the_page_predicts_what_its_tab_predicts(
+    browser, served, tmp_path
+):
+    server, url = served
+    page = browser.new_page()
+    page.goto(url + "?dataset=gauss&networkShape=3,2&activation=relu&xTimesY=true")
+    page.wait_for_selector("#heatmap[data-epoch='0']")
+    for epoch in (1, 2, 3):
+        page.click("#step")
+        page.wait_for_selector(f"#heatmap[data-epoch='{epoch}']")
+    with page.expect_download() as downloading:
+        page.click("#export")
+    download = downloading.value
+    assert download.suggested_filename == "playground_model.zip"
+    download.save_as(tmp_path / "playground_model.zip")
+    with zipfile.ZipFile(tmp_path / "playground_model.zip") as archive:
+        archive.extractall(tmp_path)
+    script = tmp_path / "playground_model" / "playground_model.py"
+    # the tab's own session, on the server: the download's URL names it
+    session_id = urlsplit(download.url).path.rsplit("/", 1)[-1]
+    session = server.config.app.state.connections[session_id].session
+    assert session.snapshot()["epoch"] == 3
+    check_exported_script(script, session, tmp_path)
+    page.click("#step")  # the download left the tab (and its socket) alone
+    page.wait_for_selector("#heatmap[data-epoch='4']")
     page.close()

@@ -206,14 +206,21 @@ def test_the_exported_script_predicts_what_the_session_predicts(tmp_path, settin
     session = trained(3, **settings)
     script, weights = session.export(tmp_path / "export")
     assert script.name == "playground_model.py" and weights.name == "playground_model.safetensors"
+    check_exported_script(script, session, tmp_path)
+
+
+def check_exported_script(script, session: TrainingSession, workdir) -> None:
+    """Run an exported script (in a subprocess, with this Python) on 40 random points written to
+    `workdir`, and check that it prints what `session` predicts for them. The browser test's
+    export, downloaded through the page, is checked with this too."""
     points = np.random.default_rng(0).uniform(-6, 6, (40, 2)).astype(np.float32)
-    np.savetxt(tmp_path / "points.csv", points, fmt="%.9g", delimiter=",")
+    np.savetxt(workdir / "points.csv", points, fmt="%.9g", delimiter=",")
     result = subprocess.run(
-        [sys.executable, str(script), str(tmp_path / "points.csv")],
+        [sys.executable, str(script), str(workdir / "points.csv")],
         capture_output=True,
         text=True,
         timeout=60,
-        cwd=tmp_path,
+        cwd=workdir,
     )
     assert result.returncode == 0, result.stderr
     exported = np.loadtxt(result.stdout.splitlines(), delimiter=",", ndmin=2)

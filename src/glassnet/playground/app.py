@@ -351,6 +351,47 @@ def _same_origin(websocket: WebSocket) -> bool:
     return urlsplit(origin).netloc == websocket.headers.get("host")
 
 
+LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+class LoopbackHostsOnly:
+    """ASGI middleware that answers only requests addressed to a loopback name.
+
+    A server bound to 127.0.0.1 cannot be reached from other machines, but a web page elsewhere
+    can point a name of its own at 127.0.0.1 ("DNS rebinding") and then talk to it as if it
+    were the same site. Such requests carry that other name in their Host header: refuse them.
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    def __getattr__(self, name: str) -> Any:  # the wrapped app's .state and the like
+        return getattr(self.app, name)
+
+    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
+        if scope["type"] in ("http", "websocket"):
+            headers = dict(scope.get("headers") or [])
+            host = headers.get(b"host", b"").decode("latin-1")
+            if urlsplit(f"//{host}").hostname not in LOOPBACK_NAMES:
+                if scope["type"] == "websocket":
+                    await send({"type": "websocket.close", "code": 1008})
+                    return
+                body = b"this playground answers only on 127.0.0.1 / localhost"
+                await send(
+                    {
+                        "type": "http.response.start",
+                        "status": 400,
+                        "headers": [
+                            (b"content-type", b"text/plain"),
+                            (b"content-length", b"%d" % len(body)),
+                        ],
+                    }
+                )
+                await send({"type": "http.response.body", "body": body})
+                return
+        await self.app(scope, receive, send)
+
+
 def create_app(max_sessions: int = MAX_SESSIONS) -> Starlette:
     """The playground as an ASGI app: the page at /, its files under /static, one WebSocket per
     tab at /ws (the settings in its query string), /api/settings to check a query string,
@@ -533,6 +574,15 @@ def _uvicorn() -> Any:
     return uvicorn
 
 
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(
+            socket.gethostbyname(host) if ":" not in host else host
+        ).is_loopback
+    except (OSError, ValueError):
+        return False
+
+
 def make_server(host: str = "127.0.0.1", port: int = 0) -> tuple[Any, socket.socket, str]:
     """A uvicorn server for the playground, its listening socket (bound already, so port 0 has
     become a free port) and the page's URL. Run it with ``server.run(sockets=[sock])``."""
@@ -542,8 +592,11 @@ def make_server(host: str = "127.0.0.1", port: int = 0) -> tuple[Any, socket.soc
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
     bound = sock.getsockname()[1]
+    app: Any = create_app()
+    if _is_loopback(host):
+        app = LoopbackHostsOnly(app)
     config = uvicorn.Config(
-        create_app(),
+        app,
         log_level="warning",
         ws_max_size=MAX_MESSAGE_BYTES,
         ws_per_message_deflate=False,  # compressing 100 kB per update costs more than it saves
@@ -556,9 +609,7 @@ def serve(host: str = "127.0.0.1", port: int = 8765, open_browser: bool = True) 
     """Run the playground until Ctrl-C: print its URL and open it in the browser."""
     server, sock, url = make_server(host, port)
     print(f"glassnet playground: {url}  (Ctrl-C stops it)", flush=True)
-    if not ipaddress.ip_address(
-        socket.gethostbyname(host) if ":" not in host else host
-    ).is_loopback:
+    if not _is_loopback(host):
         print(
             f"glassnet playground: listening on {host}: other machines that can reach this one "
             "can use it too",
