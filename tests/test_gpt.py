@@ -7,7 +7,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from torch_gpt import TorchGPT
 
 import glassnet as gn
 from glassnet.cli import main
@@ -15,6 +14,7 @@ from glassnet.data.datasets.text import Vocabulary
 from glassnet.models import GPT
 from glassnet.models.gpt import KVCache, load_char_model, save_gpt
 from glassnet.nn.init import normal_
+from torch_gpt import TorchGPT
 
 VOCAB, CONTEXT = 13, 16
 
@@ -227,3 +227,28 @@ def test_save_load_and_sample_command(tmp_path, capsys):
     assert main(["sample", config, "--length", "12", "--temperature", "0"]) == 0
     expected = "abc" + vocab.decode(model.generate(vocab.encode("abc"), 12, temperature=0.0))
     assert capsys.readouterr().out.strip() == expected
+
+
+def test_shakespeare_gpt_recipe_offline(tmp_path, monkeypatch, capsys):
+    from glassnet.recipes.shakespeare_gpt import run
+
+    monkeypatch.setenv("GLASSNET_DATA", str(tmp_path / "empty"))  # no Tiny Shakespeare here
+    result = run(
+        out_dir=str(tmp_path),
+        corpus="python",
+        minutes=None,
+        max_steps=3,
+        context=32,
+        d_model=16,
+        n_layers=1,
+        n_heads=2,
+        batch_size=4,
+        warmup_steps=1,
+        verbose=False,
+    )
+    assert result["steps"] == 3 and np.isfinite(result["val_loss"])
+    names = sorted(p.name for p in tmp_path.iterdir() if p.is_file())
+    assert names == ["attention_layer1.png", "loss.png", "model.json", "model.safetensors"]
+    assert set(result["generation_speed"]) == {"cached", "uncached"}
+    assert main(["sample", str(tmp_path), "--length", "10"]) == 0
+    assert capsys.readouterr().out.startswith("def ")

@@ -9,11 +9,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from torch_gpt import TorchGPT
 
 import glassnet as gn
 from glassnet.data.datasets.text import CharCorpus, random_windows
 from glassnet.models import GPT
+from torch_gpt import TorchGPT
 
 SHAKESPEARE = Path(__file__).resolve().parents[1].parent / "shared/data/tinyshakespeare/input.txt"
 

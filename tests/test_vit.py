@@ -3,6 +3,8 @@ rows that sum to 1, hooks that go away), and a tiny ViT learning four of the dig
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -11,6 +13,8 @@ import glassnet as gn
 from glassnet.data.datasets.digits import load_digits
 from glassnet.models import ViT
 from glassnet.plot import plot_patch_attention
+
+MNIST = Path(__file__).resolve().parents[1].parent / "shared/data/mnist"
 
 
 def small_vit(**kwargs) -> ViT:
@@ -106,7 +110,35 @@ def test_tiny_vit_learns_four_digits():
     labels = gn.tensor(y.numpy()[keep])
     model = small_vit(num_classes=4, patch_size=4, d_model=32, depth=1)
     optimizer = gn.optim.AdamW(model.parameters(), lr=3e-3)
-    gn.train.fit(model, (images, labels), epochs=8, optimizer=optimizer, batch_size=32, progress=False)
+    gn.train.fit(
+        model, (images, labels), epochs=8, optimizer=optimizer, batch_size=32, progress=False
+    )
     test_images = gn.tensor(xt.numpy()[keep_test].reshape(-1, 1, 8, 8))
     predictions = gn.train.predicted_classes(gn.train.predict(model, test_images))
     assert (predictions == yt.numpy()[keep_test]).mean() > 0.9
+
+
+def test_digits_vit_recipe(tmp_path):
+    from glassnet.recipes.digits_vit import run
+
+    result = run(
+        out_dir=str(tmp_path), epochs=3, warmup_epochs=0, d_model=32, depth=1, heads=2,
+        mlp_dim=32, augment=False, progress=False, verbose=False,
+    )  # fmt: skip
+    assert result["test_accuracy"] > 0.3  # chance is 0.1
+    names = {"curves.png", "predictions.png", "confusion_matrix.png", "attention.png"}
+    assert names | {"model.safetensors"} == {p.name for p in tmp_path.iterdir()}
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not MNIST.is_dir(), reason=f"the MNIST test files are not in {MNIST}")
+def test_mnist_vit_recipe(tmp_path, monkeypatch):
+    from glassnet.recipes.mnist_vit import run
+
+    monkeypatch.setenv("GLASSNET_DATA", str(MNIST))
+    result = run(
+        out_dir=str(tmp_path), epochs=1, warmup_epochs=0, d_model=32, depth=1, heads=2,
+        mlp_dim=32, split="t10k", progress=False, verbose=False,
+    )  # fmt: skip
+    assert result["test_accuracy"] > 0.3 and "t10k" in result["data"]
+    assert (tmp_path / "attention.png").is_file()

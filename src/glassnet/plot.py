@@ -243,7 +243,8 @@ def plot_token_attention(
     title: str = "attention per head",
 ) -> str:
     """One layer's attention over a text, one heatmap per head: row i shows how much the
-    position of token i (the one predicting the next token) looks at each earlier token.
+    position of token i (the one predicting the next token) looks at each earlier token
+    (brighter: more; each head's colours span its own range).
 
     `tokens` are the T tokens' texts (a string of characters for a character model);
     `attention` is ``(heads, T, T)``. Returns the path."""
@@ -256,8 +257,7 @@ def plot_token_attention(
             f"{w.shape}"
         )
     heads = w.shape[0]
-    cols = min(heads, 4)
-    rows = -(-heads // cols)
+    rows, cols = _grid_shape(heads)
     size = 2.0 + 0.16 * len(labels)
     fig, axes = plt.subplots(rows, cols, figsize=(size * cols, size * rows), squeeze=False)
     ticks = range(len(labels))
@@ -265,7 +265,9 @@ def plot_token_attention(
         if h >= heads:
             ax.axis("off")
             continue
-        ax.imshow(w[h], cmap="viridis", vmin=0.0, vmax=1.0)
+        # the first row is always a single 1 (the first token sees only itself): scale to the rest
+        top = float(w[h, 1:].max()) if len(labels) > 1 else 1.0
+        ax.imshow(w[h], cmap="viridis", vmin=0.0, vmax=top or 1.0)
         ax.set_xticks(ticks, labels, fontsize=7, family="monospace")
         ax.set_yticks(ticks, labels, fontsize=7, family="monospace")
         ax.set_xlabel("looks at")

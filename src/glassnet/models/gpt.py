@@ -76,8 +76,9 @@ class CausalSelfAttention(Module):
     """Multi-head self-attention in which each position sees only itself and earlier ones.
 
     One Linear layer ``qkv`` projects each position to its query, key and value (side by side);
-    the heads attend with `scaled_dot_product_attention` (``is_causal=True``), and ``proj`` mixes
-    the heads' outputs back into the model's width.
+    the heads attend with scaled dot-product attention (``is_causal=True``; one graph node, which
+    can also return the attention weights), and ``proj`` mixes the heads' outputs back into the
+    model's width.
     """
 
     def __init__(self, d_model: int, n_heads: int, dropout: float) -> None:
@@ -115,6 +116,9 @@ class CausalSelfAttention(Module):
         y, weights = attention(q, k, v, mask, p, is_causal, need_weights=need_weights)
         y = y.transpose(1, 2).reshape(n, t, c)
         return self.resid_drop(self.proj(y)), weights
+
+    def extra_repr(self) -> str:
+        return f"n_heads={self.n_heads}, attn_dropout={self.attn_dropout}"
 
 
 class MLP(Module):

@@ -21,6 +21,7 @@ from ..nn.layers import Conv2d, Dropout, LayerNorm, Linear, TransformerEncoderLa
 from ..nn.module import Module
 from ..nn.parameter import Parameter
 from ..ops.shape import cat
+from ..optim import AdamW
 from ..tensor import Tensor
 
 
@@ -138,6 +139,24 @@ class ViT(Module):
                 post.remove()
         logits = self.head(self.norm(tokens[:, 0]))
         return (logits, weights) if return_attention else logits
+
+    def configure_optimizer(
+        self, weight_decay: float, lr: float, betas: tuple[float, float] = (0.9, 0.999)
+    ) -> AdamW:
+        """AdamW with weight decay for the weight matrices (patch projection, attention,
+        feed-forward, head) and none for biases, layer norms, the class token and the position
+        embeddings."""
+        decay, no_decay = [], []
+        for name, param in self.named_parameters():
+            (decay if param.ndim >= 2 and name.endswith("weight") else no_decay).append(param)
+        return AdamW(
+            [
+                {"params": decay, "weight_decay": weight_decay},
+                {"params": no_decay, "weight_decay": 0.0},
+            ],
+            lr=lr,
+            betas=betas,
+        )
 
     @staticmethod
     def _record_attention(layer: Module, weights: list) -> tuple[Any, Any]:

@@ -101,6 +101,25 @@ RECIPES: dict[str, Recipe] = {
             _Lazy("forecast_lstm"),
         ),
         Recipe(
+            "shakespeare-gpt",
+            "a small GPT (4 pre-norm transformer blocks) learns to write like Shakespeare; "
+            "prints samples as it trains, draws its attention heads, saves it for `glassnet "
+            "sample` (offline without Tiny Shakespeare: the Python standard library; --minutes, "
+            "default 20)",
+            _Lazy("shakespeare_gpt"),
+        ),
+        Recipe(
+            "digits-vit",
+            "a Vision Transformer reads the 8x8 digits as 16 patches of 2x2 pixels (offline); "
+            "draws where its class token looks in each head",
+            _Lazy("digits_vit"),
+        ),
+        Recipe(
+            "mnist-vit",
+            "a Vision Transformer reads MNIST as 16 patches of 7x7 pixels (data as for mnist-cnn)",
+            _Lazy("mnist_vit"),
+        ),
+        Recipe(
             "spiral-mlp",
             "a small network learns TensorFlow Playground's two-arm spiral (tabular 2-D data)",
             _toy_mlp,
