@@ -4,10 +4,24 @@ They are ordinary Modules whose layer names match the equivalent PyTorch models,
 between the two libraries.
 """
 
+from .autoencoder import Autoencoder
 from .charrnn import CharRNN
 from .cnn import LeNet5, SmallCNN
+from .gan import GAN
 from .gpt import GPT
 from .mlp import ACTIVATIONS, MLP
+from .vae import VAE
 from .vit import ViT
 
-__all__ = ["ACTIVATIONS", "MLP", "CharRNN", "GPT", "LeNet5", "SmallCNN", "ViT"]
+__all__ = [
+    "ACTIVATIONS",
+    "GAN",
+    "MLP",
+    "VAE",
+    "Autoencoder",
+    "CharRNN",
+    "GPT",
+    "LeNet5",
+    "SmallCNN",
+    "ViT",
+]
