@@ -57,6 +57,33 @@ ARCHITECTURES: dict[str, tuple[tuple[int, ...], list[Layer]]] = {
 }
 
 
+# Transformers are not nn.Sequential stacks: each worker builds glassnet's model class or its torch
+# twin (tests/torch_twins.py, the same attribute names) from these keyword arguments. Their
+# initial weights are the reference worker's default initialisation, sent to the other worker
+# through the weights file. "gpt" inputs are token ids with next-token targets; "vit" inputs are
+# 1x8x8 images in [0, 1) with class labels.
+TRANSFORMERS: dict[str, tuple[str, dict[str, int]]] = {
+    # one GPT block: d_model 128, 4 heads, MLP 512, context 64, vocabulary 65
+    "gpt1": ("gpt", dict(vocab_size=65, context=64, d_model=128, n_layers=1, n_heads=4)),
+    # the 2-layer character GPT of the parity test, at shakespeare-gpt's width and context
+    "gpt2": ("gpt", dict(vocab_size=65, context=128, d_model=128, n_layers=2, n_heads=4)),
+    # digits-vit's ViT: 16 patches of 2x2 pixels, 4 pre-norm layers of width 64
+    "vit": (
+        "vit",
+        dict(
+            image_size=8,
+            patch_size=2,
+            in_channels=1,
+            num_classes=10,
+            d_model=64,
+            depth=4,
+            heads=4,
+            mlp_dim=128,
+        ),
+    ),  # fmt: skip
+}
+
+
 def parameter_shapes(model: str) -> list[tuple[str, tuple[int, ...], int]]:
     """(state_dict key, shape, fan_in) of every parameter, in nn.Sequential's order."""
     shapes = []

@@ -12,6 +12,7 @@ import argparse
 import tempfile
 from pathlib import Path
 
+from models import TRANSFORMERS
 from run import WORKLOADS, workers, write_data
 
 
@@ -33,12 +34,16 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="glassnet-profile-") as tmp:
         data, check = Path(tmp) / "data.npz", Path(tmp) / "check.npz"
         write_data(workload, 0, data)
+        files = [str(data)]
         with workers(args, args.candidate) as (worker,):
+            if workload.model in TRANSFORMERS:  # the worker's own library draws the weights
+                files.append(str(Path(tmp) / "weights.npz"))
+                worker.ask(cmd="init", model=workload.model, seed=0, out=files[-1])
             worker.ask(
                 cmd="setup",
                 model=workload.model,
                 kind=workload.kind,
-                data=str(data),
+                data=files,
                 check=str(check),
                 warmup=50,
             )

@@ -27,9 +27,12 @@ import numpy as np
 # two libraries: the first losses and arrays after a few steps.
 Step = Callable[[], Any]
 Prepare = Callable[[str, str, dict[str, np.ndarray]], tuple[Step, dict[str, Any]]]
+# Writes a model's initial weights (its own library's default initialisation) to a .npz file.
+Init = Callable[[str, int, str], None]
 
 CHECK_STEPS = 3
-LEARNING_RATE = 0.01
+LEARNING_RATE = 0.01  # SGD, for the nn.Sequential workloads
+ADAMW_LEARNING_RATE = 1e-3  # AdamW (weight decay 0.01 on every parameter), for the transformers
 
 
 def layer_arrays(data: dict[str, np.ndarray]) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -49,7 +52,7 @@ def thread_pools() -> list[str]:
     ]
 
 
-def serve(info: Callable[[], dict[str, Any]], prepare: Prepare) -> None:
+def serve(info: Callable[[], dict[str, Any]], prepare: Prepare, init: Init | None = None) -> None:
     """Answer the driver's requests on stdin until it says quit or closes the pipe."""
     replies = os.fdopen(os.dup(sys.stdout.fileno()), "w", buffering=1)
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
@@ -62,6 +65,9 @@ def serve(info: Callable[[], dict[str, Any]], prepare: Prepare) -> None:
                 break
             if request["cmd"] == "info":
                 reply: dict[str, Any] = {"info": info()}
+            elif request["cmd"] == "init" and init is not None:
+                init(request["model"], request["seed"], request["out"])
+                reply = {}
             elif request["cmd"] == "setup":
                 step, reply = _setup(prepare, request)
             elif request["cmd"] in ("time", "profile"):
@@ -80,8 +86,10 @@ def serve(info: Callable[[], dict[str, Any]], prepare: Prepare) -> None:
 
 
 def _setup(prepare: Prepare, request: dict[str, Any]) -> tuple[Step, dict[str, Any]]:
-    with np.load(request["data"]) as file:
-        data = {key: file[key] for key in file.files}
+    data: dict[str, np.ndarray] = {}
+    for path in request["data"]:  # the batches, and the weights where they are a file of their own
+        with np.load(path) as file:
+            data.update({key: file[key] for key in file.files})
     step, check = prepare(request["model"], request["kind"], data)
     np.savez(request["check"], **check.pop("arrays"))
     for _ in range(request["warmup"]):

@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from models import ARCHITECTURES, init_bound, parameter_shapes
+from models import ARCHITECTURES, TRANSFORMERS, init_bound, parameter_shapes
 
 HERE = Path(__file__).resolve().parent
 REFERENCE = "torch"
@@ -69,6 +69,10 @@ WORKLOADS = (
     Workload("lenet5 infer b256", "infer", 256, None, "lenet5"),
     Workload("convnet train b32", "train", 32, 2.0, "convnet"),
     Workload("convnet infer b128", "infer", 128, None, "convnet"),
+    Workload("gpt block train b16", "train", 16, 1.6, "gpt1"),
+    Workload("char-gpt 2L train b16", "train", 16, 1.6, "gpt2"),
+    Workload("vit digits train b64", "train", 64, 1.6, "vit"),
+    Workload("vit digits infer b256", "infer", 256, None, "vit"),
 )
 
 
@@ -131,15 +135,28 @@ def workers(args: argparse.Namespace, *libraries: str) -> Iterator[list[Worker]]
 
 
 def write_data(workload: Workload, seed: int, path: Path) -> None:
-    """Initial weights (PyTorch's default init, U(-1/sqrt(fan_in), 1/sqrt(fan_in)), under
-    nn.Sequential's state_dict keys) and N_BATCHES batches of inputs in [0, 1) and class labels."""
+    """N_BATCHES batches: inputs in [0, 1) and class labels, or for a GPT token ids and the next
+    tokens; and for an nn.Sequential model the initial weights (PyTorch's default initialisation,
+    U(-1/sqrt(fan_in), 1/sqrt(fan_in)), under nn.Sequential's state_dict keys). A transformer's
+    initial weights come from the reference worker instead (see `measure`)."""
     rng = np.random.default_rng(seed)
     arrays: dict[str, np.ndarray] = {}
+    batches = (N_BATCHES, workload.batch)
+    if workload.model in TRANSFORMERS:
+        family, config = TRANSFORMERS[workload.model]
+        if family == "gpt":
+            text = rng.integers(0, config["vocab_size"], (*batches, config["context"] + 1))
+            arrays["x"], arrays["y"] = text[..., :-1], text[..., 1:]
+        else:
+            size = config["image_size"]
+            arrays["x"] = rng.random((*batches, config["in_channels"], size, size), np.float32)
+            arrays["y"] = rng.integers(0, config["num_classes"], batches, dtype=np.int64)
+        np.savez(path, **arrays)
+        return
     for key, shape, fan_in in parameter_shapes(workload.model):
         bound = init_bound(fan_in)
         arrays[key] = rng.uniform(-bound, bound, shape).astype(np.float32)
     input_shape = ARCHITECTURES[workload.model][0]
-    batches = (N_BATCHES, workload.batch)
     arrays["x"] = rng.random((*batches, *input_shape), dtype=np.float32)
     arrays["y"] = rng.integers(0, 10, batches, dtype=np.int64)
     np.savez(path, **arrays)
@@ -180,13 +197,18 @@ def measure(
 ) -> dict[str, Any]:
     data = tmp / f"{workload.model}_{workload.kind}_{workload.batch}.npz"
     write_data(workload, args.seed, data)
+    files = [str(data)]
+    if workload.model in TRANSFORMERS:
+        weights = tmp / f"{workload.model}_weights.npz"
+        pair[1].ask(cmd="init", model=workload.model, seed=args.seed, out=str(weights))
+        files.append(str(weights))
     check_paths = [tmp / f"check_{index}.npz" for index in range(2)]
     checks = [
         worker.ask(
             cmd="setup",
             model=workload.model,
             kind=workload.kind,
-            data=str(data),
+            data=files,
             check=str(path),
             warmup=args.warmup,
         )

@@ -15,8 +15,9 @@ import numpy as np
 
 import glassnet as gn
 from glassnet import nn, optim
-from models import build
-from protocol import CHECK_STEPS, LEARNING_RATE, Step, serve, thread_pools
+from glassnet.models import GPT, ViT
+from models import TRANSFORMERS, build
+from protocol import ADAMW_LEARNING_RATE, CHECK_STEPS, LEARNING_RATE, Step, serve, thread_pools
 
 
 def info() -> dict[str, Any]:
@@ -30,8 +31,21 @@ def info() -> dict[str, Any]:
     }
 
 
-def build_model(name: str, data: dict[str, np.ndarray]) -> nn.Sequential:
-    model = build(name, nn)
+def new_model(name: str) -> nn.Module:
+    if name in TRANSFORMERS:
+        family, config = TRANSFORMERS[name]
+        return (GPT if family == "gpt" else ViT)(**config)
+    return build(name, nn)
+
+
+def init(name: str, seed: int, out: str) -> None:
+    """The model's initial weights, glassnet's default initialisation seeded with `seed`."""
+    gn.manual_seed(seed)
+    np.savez(out, **{k: v.numpy() for k, v in new_model(name).state_dict().items()})
+
+
+def build_model(name: str, data: dict[str, np.ndarray]) -> nn.Module:
+    model = new_model(name)
     model.load_state_dict({key: gn.Tensor(data[key]) for key in model.state_dict()})
     return model
 
@@ -49,20 +63,24 @@ def prepare(name: str, kind: str, data: dict[str, np.ndarray]) -> tuple[Step, di
         return infer_step, {"losses": [], "arrays": {"output": infer_step().numpy()}}
 
     batches = cycle([(gn.Tensor(x), gn.Tensor(y)) for x, y in zip(data["x"], data["y"])])
-    optimizer = optim.SGD(model.parameters(), lr=LEARNING_RATE)
+    if name in TRANSFORMERS:
+        optimizer = optim.AdamW(model.parameters(), lr=ADAMW_LEARNING_RATE)
+    else:
+        optimizer = optim.SGD(model.parameters(), lr=LEARNING_RATE)
 
     def train_step() -> gn.Tensor:
         x, y = next(batches)
         optimizer.zero_grad()
-        loss = nn.functional.cross_entropy(model(x), y)
+        logits = model(x)
+        loss = nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1))
         loss.backward()
         optimizer.step()
         return loss
 
     losses = [train_step().item() for _ in range(CHECK_STEPS)]
-    first_weight = model[0].weight.detach().numpy().copy()
-    return train_step, {"losses": losses, "arrays": {"0.weight": first_weight}}
+    first_key, first = next(iter(model.named_parameters()))
+    return train_step, {"losses": losses, "arrays": {first_key: first.detach().numpy().copy()}}
 
 
 if __name__ == "__main__":
-    serve(info, prepare)
+    serve(info, prepare, init)

@@ -8,15 +8,21 @@ torch and never glassnet, so the two libraries' thread pools never share a proce
 from __future__ import annotations
 
 import platform
+import sys
 from itertools import cycle
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from models import build
-from protocol import CHECK_STEPS, LEARNING_RATE, Step, serve, thread_pools
+from models import TRANSFORMERS, build
+from protocol import ADAMW_LEARNING_RATE, CHECK_STEPS, LEARNING_RATE, Step, serve, thread_pools
+
+# glassnet's GPT and ViT written in PyTorch live with the tests that check them against glassnet
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from torch_twins import TorchGPT, TorchViT  # noqa: E402
 
 
 def info() -> dict[str, Any]:
@@ -30,8 +36,21 @@ def info() -> dict[str, Any]:
     }
 
 
-def build_model(name: str, data: dict[str, np.ndarray]) -> torch.nn.Sequential:
-    model = build(name, torch.nn)
+def new_model(name: str) -> torch.nn.Module:
+    if name in TRANSFORMERS:
+        family, config = TRANSFORMERS[name]
+        return (TorchGPT if family == "gpt" else TorchViT)(**config)
+    return build(name, torch.nn)
+
+
+def init(name: str, seed: int, out: str) -> None:
+    """The model's initial weights, PyTorch's default initialisation seeded with `seed`."""
+    torch.manual_seed(seed)
+    np.savez(out, **{k: v.detach().numpy() for k, v in new_model(name).state_dict().items()})
+
+
+def build_model(name: str, data: dict[str, np.ndarray]) -> torch.nn.Module:
+    model = new_model(name)
     model.load_state_dict({key: torch.from_numpy(data[key]) for key in model.state_dict()})
     return model
 
@@ -51,20 +70,24 @@ def prepare(name: str, kind: str, data: dict[str, np.ndarray]) -> tuple[Step, di
     batches = cycle(
         [(torch.from_numpy(x), torch.from_numpy(y)) for x, y in zip(data["x"], data["y"])]
     )
-    optimizer = torch.optim.SGD(model.parameters(), lr=LEARNING_RATE)
+    if name in TRANSFORMERS:
+        optimizer = torch.optim.AdamW(model.parameters(), lr=ADAMW_LEARNING_RATE)
+    else:
+        optimizer = torch.optim.SGD(model.parameters(), lr=LEARNING_RATE)
 
     def train_step() -> torch.Tensor:
         x, y = next(batches)
         optimizer.zero_grad()
-        loss = F.cross_entropy(model(x), y)
+        logits = model(x)
+        loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1))
         loss.backward()
         optimizer.step()
         return loss
 
     losses = [train_step().item() for _ in range(CHECK_STEPS)]
-    first_weight = model[0].weight.detach().numpy().copy()
-    return train_step, {"losses": losses, "arrays": {"0.weight": first_weight}}
+    first_key, first = next(iter(model.named_parameters()))
+    return train_step, {"losses": losses, "arrays": {first_key: first.detach().numpy().copy()}}
 
 
 if __name__ == "__main__":
-    serve(info, prepare)
+    serve(info, prepare, init)

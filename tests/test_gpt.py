@@ -14,7 +14,7 @@ from glassnet.data.datasets.text import Vocabulary
 from glassnet.models import GPT
 from glassnet.models.gpt import KVCache, load_char_model, save_gpt
 from glassnet.nn.init import normal_
-from torch_gpt import TorchGPT
+from torch_twins import TorchGPT
 
 VOCAB, CONTEXT = 13, 16
 

@@ -13,7 +13,7 @@ import torch
 import glassnet as gn
 from glassnet.data.datasets.text import CharCorpus, random_windows
 from glassnet.models import GPT
-from torch_gpt import TorchGPT
+from torch_twins import TorchGPT
 
 SHAKESPEARE = Path(__file__).resolve().parents[1].parent / "shared/data/tinyshakespeare/input.txt"
 

@@ -13,6 +13,7 @@ import glassnet as gn
 from glassnet.data.datasets.digits import load_digits
 from glassnet.models import ViT
 from glassnet.plot import plot_patch_attention
+from torch_twins import TorchViT
 
 MNIST = Path(__file__).resolve().parents[1].parent / "shared/data/mnist"
 
@@ -24,42 +25,6 @@ def small_vit(**kwargs) -> ViT:
         heads=4, mlp_dim=64, dropout=0.0,
     )  # fmt: skip
     return ViT(**{**options, **kwargs})
-
-
-class TorchViT(torch.nn.Module):
-    """ViT written in PyTorch with the same attribute names (eval mode, no dropout)."""
-
-    def __init__(self, model: ViT) -> None:
-        super().__init__()
-        d_model = model.head.in_features
-        layer = model.layers[0]
-        self.patch_embed = torch.nn.Conv2d(1, d_model, model.patch_size, model.patch_size)
-        self.cls_token = torch.nn.Parameter(torch.zeros(model.cls_token.shape))
-        self.pos_embed = torch.nn.Parameter(torch.zeros(model.pos_embed.shape))
-        self.layers = torch.nn.ModuleList(
-            torch.nn.TransformerEncoderLayer(
-                d_model,
-                layer.self_attn.num_heads,
-                layer.linear1.out_features,
-                0.0,
-                "gelu",
-                batch_first=True,
-                norm_first=True,
-            )
-            for _ in model.layers
-        )
-        self.norm = torch.nn.LayerNorm(d_model)
-        self.head = torch.nn.Linear(d_model, model.head.out_features)
-        self.load_state_dict(
-            {k: torch.from_numpy(v.numpy()) for k, v in model.state_dict().items()}
-        )
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        patches = self.patch_embed(x).flatten(2).transpose(1, 2)
-        tokens = torch.cat([self.cls_token.expand(len(x), -1, -1), patches], 1) + self.pos_embed
-        for layer in self.layers:
-            tokens = layer(tokens)
-        return self.head(self.norm(tokens[:, 0]))
 
 
 def test_shapes_and_bad_input():
@@ -82,7 +47,7 @@ def test_shapes_and_bad_input():
 def test_matches_torch():
     model = small_vit().eval()
     x = np.random.default_rng(0).standard_normal((4, 1, 8, 8)).astype(np.float32)
-    twin = TorchViT(model).eval()
+    twin = TorchViT.copy_of(model).eval()
     with torch.no_grad():
         expected = twin(torch.from_numpy(x)).numpy()
     np.testing.assert_allclose(model(gn.tensor(x)).data, expected, rtol=1e-4, atol=1e-5)
