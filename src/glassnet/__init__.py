@@ -49,6 +49,7 @@ from .dtypes import (
 )
 from .dtypes import float as float  # noqa: PLC0414 (glassnet.float, like torch.float)
 from .io import load, save  # noqa: E402
+from .meta import device, get_default_device, set_default_device
 from .ops import (
     abs,
     amax,

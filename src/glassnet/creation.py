@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from . import meta
 from .dtypes import get_default_dtype
 from .random import Generator, as_rng
 from .tensor import Tensor, to_array
@@ -65,24 +66,29 @@ def from_numpy(array: np.ndarray) -> Tensor:
     return Tensor(array)
 
 
-def zeros(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return _make(np.zeros(_shape(size), _float_dtype(dtype)), requires_grad)
+def zeros(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    """Zeros of `size`; ``device="meta"`` gives the shape without values (glassnet.meta)."""
+    return _make(meta.full(_shape(size), 0, _float_dtype(dtype), device), requires_grad)
 
 
-def ones(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return _make(np.ones(_shape(size), _float_dtype(dtype)), requires_grad)
+def ones(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    return _make(meta.full(_shape(size), 1, _float_dtype(dtype), device), requires_grad)
 
 
-def empty(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return _make(np.empty(_shape(size), _float_dtype(dtype)), requires_grad)
+def empty(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    return _make(meta.empty(_shape(size), _float_dtype(dtype), device), requires_grad)
 
 
 def full(
-    size: Sequence[int], fill_value: Any, dtype: Any = None, requires_grad: bool = False
+    size: Sequence[int],
+    fill_value: Any,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
 ) -> Tensor:
     if dtype is None:
         dtype = to_array(fill_value).dtype
-    return _make(np.full(_shape((size,)), fill_value, dtype=dtype), requires_grad)
+    return _make(meta.full(_shape((size,)), fill_value, dtype, device), requires_grad)
 
 
 def arange(

@@ -15,6 +15,7 @@ import numpy as np
 from . import autograd
 from .autograd import Node, run_backward
 from .dtypes import bool_, float16, float32, float64, get_default_dtype, int32, int64
+from .meta import CPU, META, MetaArray, MetaTensorError, as_device
 
 
 def to_array(data: Any, dtype: Any = None) -> np.ndarray:
@@ -26,6 +27,8 @@ def to_array(data: Any, dtype: Any = None) -> np.ndarray:
         arr = data
     elif isinstance(data, np.generic):  # a NumPy scalar keeps its dtype, as in PyTorch
         arr = np.asarray(data)
+    elif type(data) is MetaArray:  # a shape without values (the meta device)
+        arr = data
     else:
         arr = np.asarray(data)
         if arr.dtype == np.float64:  # Python floats
@@ -69,8 +72,8 @@ class Tensor:
     @staticmethod
     def _make(data: np.ndarray, parents: tuple, backward: Any, name: str) -> Tensor:
         """Wrap an op's output array; record the op when any input requires a gradient."""
-        if type(data) is not np.ndarray:  # NumPy gives scalars for 0-d results: keep an array
-            data = np.asarray(data)
+        if type(data) is not np.ndarray and type(data) is not MetaArray:
+            data = np.asarray(data)  # NumPy gives scalars for 0-d results: keep an array
         out = Tensor.__new__(Tensor)
         out.data = data
         out.grad = None
@@ -113,7 +116,12 @@ class Tensor:
 
     @property
     def device(self) -> str:
-        return "cpu"
+        """'cpu', or 'meta' for a tensor with a shape and no values (see glassnet.meta)."""
+        return META if type(self.data) is MetaArray else CPU
+
+    @property
+    def is_meta(self) -> bool:
+        return type(self.data) is MetaArray
 
     @property
     def is_leaf(self) -> bool:
@@ -137,6 +145,13 @@ class Tensor:
         return (self[i] for i in range(self.data.shape[0]))
 
     def __repr__(self) -> str:
+        if type(self.data) is MetaArray:  # PyTorch's form: no values to show
+            extras = [f"size={self.data.shape}"]
+            if self.data.dtype != float32:
+                extras.append(f"dtype=glassnet.{self.data.dtype}")
+            if self.requires_grad:
+                extras.append("requires_grad=True")
+            return "tensor(..., device='meta', " + ", ".join(extras) + ")"
         body = np.array2string(
             self.data, separator=", ", prefix="tensor(", precision=4, floatmode="fixed"
         )
@@ -159,6 +174,8 @@ class Tensor:
         return self.data.item()
 
     def numpy(self) -> np.ndarray:
+        if type(self.data) is MetaArray:
+            self.data.__array__()  # raises MetaTensorError: no values to hand out
         if self.requires_grad:
             raise RuntimeError(
                 "Can't call numpy() on Tensor that requires grad. "
@@ -186,6 +203,8 @@ class Tensor:
         return bool(self.data.item())
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        if type(self.data) is MetaArray:
+            self.data.__array__()  # raises MetaTensorError
         return self.data if dtype is None else self.data.astype(dtype)
 
     def detach(self) -> Tensor:
@@ -224,18 +243,27 @@ class Tensor:
 
     # -- dtype conversion -------------------------------------------------------------------------
 
-    def to(self, *args: Any, dtype: Any = None, **kwargs: Any) -> Tensor:
-        """``t.to(glassnet.float64)``; a device argument ('cpu') is accepted and ignored."""
+    def to(self, *args: Any, dtype: Any = None, device: Any = None, **kwargs: Any) -> Tensor:
+        """``t.to(glassnet.float64)``, ``t.to("meta")`` (the same shape, without values).
+
+        Moving a meta tensor to "cpu" is an error, as in PyTorch: there are no values to move.
+        """
         for arg in args:
-            if isinstance(arg, str) and arg.startswith("cpu"):
-                continue
-            if isinstance(arg, Tensor):
+            if isinstance(arg, str):
+                device = arg
+            elif isinstance(arg, Tensor):
                 dtype = arg.dtype
             else:
                 dtype = arg
-        if dtype is None:
-            return self
-        return _ops.astype(self, dtype)
+        out = self if dtype is None else _ops.astype(self, dtype)
+        if device is None or as_device(device, "Tensor.to") == out.device:
+            return out
+        if out.device == "meta":
+            raise MetaTensorError(
+                f"Tensor.to('cpu'): this tensor is on the 'meta' device (shape {self.shape}): "
+                "it has no values to copy; use module.to_empty(device='cpu') and initialise it"
+            )
+        return Tensor._make(MetaArray(out.shape, out.dtype), (out,), lambda g: (g,), "ToMeta")
 
     def astype(self, dtype: Any) -> Tensor:
         return _ops.astype(self, dtype)

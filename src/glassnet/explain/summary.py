@@ -3,6 +3,8 @@
 `summary(model, input_shape=(64,))` passes one batch of zeros through the model and, with a forward
 hook on every layer, notes the shape each layer hands on and the parameters it owns. The table it
 prints (as Keras' `model.summary()` does) is often the quickest way to see why shapes do not fit.
+A model built on the 'meta' device (``with glassnet.device("meta"): model = resnet50()``) gets a
+meta input, so the pass works out every shape without computing or allocating anything.
 """
 
 from __future__ import annotations
@@ -12,10 +14,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import IO, Any
 
-import numpy as np
-
 from ..autograd import no_grad
 from ..dtypes import float32
+from ..meta import full
 from ..tensor import Tensor
 
 _NOT_CALLED = "--"
@@ -98,6 +99,7 @@ def summary(
     input: Any = None,  # noqa: A002 (the natural name, as in torchinfo)
     dtype: Any = float32,
     batch_size: int = 1,
+    device: Any = None,
 ) -> Summary:
     """Run `model` once on zeros and tabulate every layer's output shape and parameter count.
 
@@ -111,12 +113,17 @@ def summary(
             arguments) to run the model on, batch dimension included.
         dtype: the dtype of the zeros made from `input_shape`.
         batch_size: the batch dimension of the zeros; it shows up first in every output shape.
+        device: where to make the zeros: "meta" (shapes only) or "cpu"; by default "meta" when
+            the model has any tensor on the meta device, else "cpu".
 
     Returns:
         a `Summary`: ``print()`` it for the table, or read ``.rows``, ``.total_params``,
         ``.trainable_params`` and ``.non_trainable_params``.
     """
-    inputs = _make_inputs(input_shape, input, dtype, batch_size)
+    if device is None:
+        on_meta = any(t.is_meta for t in (*model.parameters(), *model.buffers()))
+        device = "meta" if on_meta else "cpu"
+    inputs = _make_inputs(input_shape, input, dtype, batch_size, device)
     layers = _layers(model)
     rows: list[SummaryRow] = []  # in the order the layers finish, one per call
     called: set[int] = set()
@@ -171,7 +178,7 @@ def print_summary(model: Any, *args: Any, file: IO[str] | None = None, **kwargs:
 
 
 def _make_inputs(
-    input_shape: int | Sequence[int] | None, input: Any, dtype: Any, batch_size: int
+    input_shape: int | Sequence[int] | None, input: Any, dtype: Any, batch_size: int, device: Any
 ) -> tuple:
     if (input_shape is None) == (input is None):
         raise ValueError("summary(): give exactly one of input_shape (without batch) or input")
@@ -189,7 +196,7 @@ def _make_inputs(
             f"summary(): input_shape must be positive ints (one example, no batch dimension), "
             f"got {input_shape!r}"
         )
-    return (Tensor(np.zeros((batch_size, *shape), dtype=dtype)),)
+    return (Tensor(full((batch_size, *shape), 0, dtype, device)),)
 
 
 def _layers(model: Any) -> list[tuple[str, Any]]:

@@ -3,7 +3,8 @@
 Weights that start too large make signals explode as they pass through the layers; too small, and
 they fade away. The schemes here (Xavier/Glorot, Kaiming/He, orthogonal) scale the random numbers
 by the layer's fan-in and fan-out so that signals keep their size, as in ``torch.nn.init``. Each
-function fills a tensor in place, keeps its dtype, and returns it.
+function fills a tensor in place, keeps its dtype, and returns it; a tensor on the 'meta'
+device (a shape without values) is returned untouched, with nothing drawn.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from ..meta import MetaArray
 from ..random import Generator, as_rng
 from ..tensor import Tensor
 
@@ -96,7 +98,9 @@ def _array(function: str, tensor: Any, floating: bool = True) -> np.ndarray:
 def _fill(array: np.ndarray, sample: Callable[..., np.ndarray]) -> None:
     """Fill `array` in place with ``sample(size=..., dtype=..., out=...)``, a NumPy Generator
     method. NumPy can draw float32 and float64 straight into contiguous memory; other arrays get
-    a float32 or float64 draw that is then cast."""
+    a float32 or float64 draw that is then cast. A meta tensor has no values: nothing is drawn."""
+    if type(array) is MetaArray:
+        return
     if array.dtype in (np.float32, np.float64) and array.flags.c_contiguous:
         sample(dtype=array.dtype, out=array)
     else:
@@ -147,6 +151,8 @@ def trunc_normal_(
         raise ValueError(f"trunc_normal_: expected std > 0, got std={std}")
     if not a < b:
         raise ValueError(f"trunc_normal_: expected a < b, got a={a}, b={b}")
+    if type(array) is MetaArray:
+        return tensor
     z = _truncated_standard_normal(
         as_rng(generator), array.size, (a - mean) / std, (b - mean) / std
     )
@@ -225,6 +231,8 @@ def eye_(tensor: Tensor) -> Tensor:
     array = _array("eye_", tensor, floating=False)
     if array.ndim != 2:
         raise ValueError(f"eye_: only 2-D tensors are supported, got shape {array.shape}")
+    if type(array) is MetaArray:
+        return tensor
     array[...] = np.eye(*array.shape, dtype=array.dtype)
     return tensor
 
@@ -304,7 +312,7 @@ def orthogonal_(tensor: Tensor, gain: float = 1.0, generator: GeneratorLike = No
             f"orthogonal_: only tensors with 2 or more dimensions are supported, got shape "
             f"{array.shape}"
         )
-    if array.size == 0:
+    if array.size == 0 or type(array) is MetaArray:
         return tensor
     rows = array.shape[0]
     cols = array.size // rows

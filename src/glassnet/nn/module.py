@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from ..meta import MetaArray, as_device
 from ..tensor import Tensor
 from .parameter import Parameter
 
@@ -430,12 +431,16 @@ class Module:
     ) -> Module:
         """Convert floating-point parameters and buffers to `dtype` in place (``model.to(
         glassnet.float64)``, or the dtype of a Tensor given); the Parameter objects stay the same
-        and integer buffers are left alone. A device is accepted only if it is ``"cpu"``, the one
-        device glassnet runs on; `non_blocking` is accepted for PyTorch compatibility."""
-        for arg in (*args, device):
-            if arg is None or (isinstance(arg, str) and arg.startswith("cpu")):
-                continue
-            dtype = arg.dtype if isinstance(arg, Tensor) else arg
+        and integer buffers are left alone. A device is "cpu" or "meta": ``model.to("meta")``
+        drops every value and keeps the shapes; a meta model cannot go back to "cpu" (it has no
+        values to move; see `to_empty`). `non_blocking` is accepted for PyTorch compatibility."""
+        for arg in args:
+            if isinstance(arg, str):
+                device = arg
+            else:
+                dtype = arg.dtype if isinstance(arg, Tensor) else arg
+        if device is not None:
+            self._move(as_device(device, "Module.to"))
         if dtype is None:
             return self
         try:
@@ -450,6 +455,39 @@ class Module:
                 f"Module.to only accepts floating point or complex dtypes, but got dtype={dtype}"
             )
         return self._cast_floating(dtype)
+
+    def _tensors(self) -> Iterator[Tensor]:
+        """Every parameter and buffer once (shared ones too)."""
+        seen: set[int] = set()
+        for module in self.modules():
+            for tensor in itertools.chain(module._parameters.values(), module._buffers.values()):
+                if tensor is not None and id(tensor) not in seen:
+                    seen.add(id(tensor))
+                    yield tensor
+
+    def _move(self, device: str) -> None:
+        for tensor in self._tensors():
+            if tensor.device == device:
+                continue
+            if device == "cpu":
+                raise RuntimeError(
+                    f"Module.to('cpu'): {type(self).__name__} has tensors on the 'meta' device "
+                    "(shapes without values), which have nothing to copy; use "
+                    "module.to_empty(device='cpu') and then initialise the parameters"
+                )
+            tensor.data, tensor.grad = MetaArray(tensor.data.shape, tensor.data.dtype), None
+
+    def to_empty(self, *, device: Any = "cpu") -> Module:
+        """Give every parameter and buffer fresh, uninitialised memory on `device`, keeping
+        shapes, dtypes and Parameter objects: how a model built on the 'meta' device becomes a
+        real one. Its values are garbage until set, e.g. by each layer's ``reset_parameters()``
+        or ``load_state_dict``."""
+        device = as_device(device, "to_empty")
+        for tensor in self._tensors():
+            shape, dtype = tensor.data.shape, tensor.data.dtype
+            tensor.data = MetaArray(shape, dtype) if device == "meta" else np.empty(shape, dtype)
+            tensor.grad = None
+        return self
 
     def double(self) -> Module:
         """Convert floating-point parameters and buffers to float64."""
@@ -467,15 +505,12 @@ class Module:
         return self
 
     def _cast_floating(self, dtype: np.dtype) -> Module:
-        seen: set[int] = set()
-        for module in self.modules():
-            for tensor in itertools.chain(module._parameters.values(), module._buffers.values()):
-                if tensor is None or id(tensor) in seen or tensor.data.dtype.kind != "f":
-                    continue
-                seen.add(id(tensor))
-                tensor.data = tensor.data.astype(dtype, copy=False)
-                if tensor.grad is not None:
-                    tensor.grad.data = tensor.grad.data.astype(dtype, copy=False)
+        for tensor in self._tensors():
+            if tensor.data.dtype.kind != "f":
+                continue
+            tensor.data = tensor.data.astype(dtype, copy=False)
+            if tensor.grad is not None:
+                tensor.grad.data = tensor.grad.data.astype(dtype, copy=False)
         return self
 
     # -- saving and loading -----------------------------------------------------------------------
@@ -540,6 +575,11 @@ class Module:
                 errors.append(
                     f"While copying the parameter named {key!r}: expected a Tensor or a NumPy "
                     f"array of numbers, got {type(state_dict[key]).__name__}"
+                )
+            elif type(target.data) is MetaArray:
+                errors.append(
+                    f"{key} is on the 'meta' device (a shape without values) and cannot hold "
+                    "the values loaded; call model.to_empty(device='cpu') first"
                 )
             elif value.shape != target.data.shape:
                 errors.append(

@@ -23,6 +23,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from ..autograd import is_grad_enabled
+from ..meta import MetaArray, is_meta, meta_result
 from ..tensor import Tensor
 
 _LAYOUTS = {1: ("(N, C, L)", "(C, L)"), 2: ("(N, C, H, W)", "(C, H, W)")}
@@ -275,6 +276,9 @@ def _conv(
         _out_size(op, n, k, s, *pad, d, shapes)
         for n, k, s, pad, d in zip(xb.shape[2:], kernel, stride, pads, dilation)
     )
+    parents = (input, weight) if bias is None else (input, weight, bias)
+    if is_meta(x, w):  # shapes only (glassnet.meta)
+        return meta_result((xb.shape[0], c_out, *out_size)[int(unbatched) :], x.dtype, parents, op)
     if dims == 1:  # a 2-D convolution over an image of height 1
         xb, w, pads = xb[:, :, None], w[:, :, None], [(0, 0), *pads]
         kernel, stride, dilation, out_size = ((1, *v) for v in (kernel, stride, dilation, out_size))
@@ -305,7 +309,6 @@ def _conv(
             db = g.reshape(n, c_out, -1).sum(axis=(0, 2))
         return dx, dw, db
 
-    parents = (input, weight) if bias is None else (input, weight, bias)
     return Tensor._make(out.reshape(out_shape), parents, backward, op)
 
 
@@ -366,6 +369,9 @@ def conv_transpose2d(
         raise ValueError(f"{op}: the output would have size {out_size}, less than 1{shapes}")
     buffer = tuple(max(f, p + o) for f, p, o in zip(full, pad, out_size))
     crops = [(p, b - p - o) for p, b, o in zip(pad, buffer, out_size)]
+    parents = (input, weight) if bias is None else (input, weight, bias)
+    if is_meta(x, w):  # shapes only (glassnet.meta)
+        return meta_result((n, c_out, *out_size)[int(unbatched) :], x.dtype, parents, op)
 
     xc = xb.transpose(1, 0, 2, 3).reshape(groups, c_in // groups, -1)
     w3 = w.reshape(groups, c_in // groups, -1)
@@ -389,7 +395,6 @@ def conv_transpose2d(
             db = g4.sum(axis=(0, 2, 3))
         return dx, dw, db
 
-    parents = (input, weight) if bias is None else (input, weight, bias)
     return Tensor._make(out[0] if unbatched else out, parents, backward, op)
 
 
@@ -508,6 +513,9 @@ def _max_pool(
     op = f"MaxPool{dims}d"
     _check_floats(op, input=input.data)
     pool = _Pooling(op, input.data, dims, kernel_size, stride, padding, dilation, ceil_mode)
+    if is_meta(input.data):  # shapes only (glassnet.meta)
+        out = meta_result(pool.shape, input.dtype, (input,), op)
+        return (out, Tensor(MetaArray(pool.shape, np.int64))) if return_indices else out
     xp = _pad(pool.x, pool.pads, -math.inf)
     windows = pool.windows()
     best = xp[windows[0]].copy()
@@ -618,6 +626,8 @@ def _avg_pool(
     op = f"AvgPool{dims}d"
     _check_floats(op, input=input.data)
     pool = _Pooling(op, input.data, dims, kernel_size, stride, padding, 1, ceil_mode)
+    if is_meta(input.data):  # shapes only (glassnet.meta)
+        return meta_result(pool.shape, input.dtype, (input,), op)
     xp = _pad(pool.x, pool.pads)
     windows = pool.windows()
     total = xp[windows[0]].copy()
@@ -666,6 +676,8 @@ def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:
     if len(sizes) == 2:
         sizes = tuple(n if s is None else s for n, s in zip(xb.shape[2:], sizes))
     out = int_tuple(op, "output_size", sizes, 2, 1)
+    if is_meta(x):  # shapes only (glassnet.meta)
+        return meta_result((*xb.shape[:2], *out)[int(unbatched) :], x.dtype, (input,), op)
     a_h, a_w = (_adaptive_matrix(n, o, x.dtype) for n, o in zip(xb.shape[2:], out))
     result = _separable(xb, a_h, a_w)
 
@@ -761,6 +773,8 @@ def interpolate(
         if min(out) < 1:
             raise ValueError(f"{op}: output size {out} from scale_factor {scale_factor!r} is empty")
         scales = (None,) * dims if recompute_scale_factor else tuple(map(float, factors))
+    if is_meta(x):  # shapes only (glassnet.meta)
+        return meta_result((*x.shape[:2], *out), x.dtype, (input,), "Upsample")
     exact = mode == "nearest-exact"
     indices = [_nearest_index(n, o, s, exact) for n, o, s in zip(in_size, out, scales)]
     result = x

@@ -60,7 +60,7 @@ def sum(a: Tensor, dim: Any = None, keepdim: bool = False, dtype: Any = None) ->
     def backward(g: np.ndarray) -> tuple:
         return (_expand_back(g, axes, keepdim, x.shape).astype(x.dtype, copy=False),)
 
-    return Tensor._make(np.asarray(out), (a,), backward, "Sum")
+    return Tensor._make(out, (a,), backward, "Sum")  # _make turns a NumPy scalar into an array
 
 
 def mean(a: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
@@ -69,7 +69,7 @@ def mean(a: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     count = 1
     for ax in axes:
         count *= x.shape[ax]
-    out = np.asarray(x.mean(axis=axes, keepdims=keepdim))
+    out = x.mean(axis=axes, keepdims=keepdim)  # a NumPy scalar for 0-d: _make makes it an array
 
     def backward(g: np.ndarray) -> tuple:
         return (_expand_back(g / count, axes, keepdim, x.shape),)

@@ -303,7 +303,7 @@ def getitem(a: Tensor, index: Any) -> Tensor:
             np.add.at(grad, index, g)
         return (grad,)
 
-    return Tensor._make(np.asarray(out), (a,), backward, "Index")
+    return Tensor._make(out, (a,), backward, "Index")  # _make turns a NumPy scalar into an array
 
 
 def setitem(a: Tensor, index: Any, value: Any) -> None:

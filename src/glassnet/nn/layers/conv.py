@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from ...dtypes import get_default_dtype
+from ...meta import empty
 from ...ops.conv import check_output_padding, conv1d, conv2d, conv_transpose2d, int_tuple
 from ...tensor import Tensor
 from ..init import _calculate_fan_in_and_fan_out, kaiming_uniform_, uniform_
@@ -43,6 +44,7 @@ class _ConvNd(Module):
         groups: int = 1,
         bias: bool = True,
         padding_mode: str = "zeros",
+        device: Any = None,
         dtype: Any = None,
     ) -> None:
         super().__init__()
@@ -89,9 +91,9 @@ class _ConvNd(Module):
             shape = (in_channels, out_channels // groups, *self.kernel_size)
         else:
             shape = (out_channels, in_channels // groups, *self.kernel_size)
-        self.weight = Parameter(np.empty(shape, dtype=dtype))
+        self.weight = Parameter(empty(shape, dtype, device))
         if bias:
-            self.bias = Parameter(np.empty(out_channels, dtype=dtype))
+            self.bias = Parameter(empty((out_channels,), dtype, device))
         else:
             self.register_parameter("bias", None)
         self.reset_parameters()
@@ -139,6 +141,7 @@ class Conv1d(_ConvNd):
         groups: split the channels into this many independent convolutions (default 1).
         bias: if False, no additive bias.
         padding_mode: only 'zeros'.
+        device: ``"cpu"`` or ``"meta"`` (shapes without memory, see ``glassnet.meta``).
         dtype: the parameters' dtype (default: ``glassnet.get_default_dtype()``, float32).
 
     Shape:
@@ -175,6 +178,7 @@ class Conv2d(_ConvNd):
             ``groups=in_channels`` is a depthwise convolution).
         bias: if False, no additive bias.
         padding_mode: only 'zeros'.
+        device: ``"cpu"`` or ``"meta"`` (shapes without memory, see ``glassnet.meta``).
         dtype: the parameters' dtype (default: ``glassnet.get_default_dtype()``, float32).
 
     Shape:
@@ -217,6 +221,7 @@ class ConvTranspose2d(_ConvNd):
         bias: if False, no additive bias.
         dilation: spacing between filter taps (default 1).
         padding_mode: only 'zeros'.
+        device: ``"cpu"`` or ``"meta"`` (shapes without memory, see ``glassnet.meta``).
         dtype: the parameters' dtype (default: ``glassnet.get_default_dtype()``, float32).
 
     Shape:
@@ -243,6 +248,7 @@ class ConvTranspose2d(_ConvNd):
         bias: bool = True,
         dilation: Any = 1,
         padding_mode: str = "zeros",
+        device: Any = None,
         dtype: Any = None,
     ) -> None:
         super().__init__(
@@ -255,6 +261,7 @@ class ConvTranspose2d(_ConvNd):
             groups,
             bias,
             padding_mode,
+            device,
             dtype,
         )
         self.output_padding = int_tuple("ConvTranspose2d", "output_padding", output_padding, 2, 0)

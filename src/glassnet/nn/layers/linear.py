@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from ...dtypes import get_default_dtype
+from ...meta import empty
 from ...ops.fused import linear
 from ...tensor import Tensor
 from ..init import _calculate_fan_in_and_fan_out, kaiming_uniform_, uniform_
@@ -43,6 +44,8 @@ class Linear(Module):
         in_features: size of each input sample.
         out_features: size of each output sample.
         bias: if False, the layer learns no additive bias.
+        device: ``"cpu"`` or ``"meta"`` (shapes without memory, see ``glassnet.meta``); by
+            default ``glassnet.get_default_device()``.
         dtype: the parameters' dtype (default: ``glassnet.get_default_dtype()``, float32).
 
     Shape:
@@ -61,15 +64,20 @@ class Linear(Module):
     """
 
     def __init__(
-        self, in_features: int, out_features: int, bias: bool = True, dtype: Any = None
+        self,
+        in_features: int,
+        out_features: int,
+        bias: bool = True,
+        device: Any = None,
+        dtype: Any = None,
     ) -> None:
         super().__init__()
         self.in_features = _check_features("Linear", "in_features", in_features)
         self.out_features = _check_features("Linear", "out_features", out_features)
         dtype = get_default_dtype() if dtype is None else np.dtype(dtype)
-        self.weight = Parameter(np.empty((self.out_features, self.in_features), dtype=dtype))
+        self.weight = Parameter(empty((self.out_features, self.in_features), dtype, device))
         if bias:
-            self.bias = Parameter(np.empty(self.out_features, dtype=dtype))
+            self.bias = Parameter(empty((self.out_features,), dtype, device))
         else:
             self.register_parameter("bias", None)
         self.reset_parameters()

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from ...dtypes import get_default_dtype
+from ...meta import empty, full
 from ...ops.normalization import batch_norm, layer_norm, rms_norm
 from ...tensor import Tensor
 from ..init import ones_, zeros_
@@ -37,6 +38,7 @@ class _BatchNorm(Module):
         momentum: float | None = 0.1,
         affine: bool = True,
         track_running_stats: bool = True,
+        device: Any = None,
         dtype: Any = None,
         *,
         bias: bool = True,
@@ -57,18 +59,18 @@ class _BatchNorm(Module):
         dtype = get_default_dtype() if dtype is None else np.dtype(dtype)
         n = self.num_features
         if affine:
-            self.weight = Parameter(np.empty(n, dtype=dtype))
+            self.weight = Parameter(empty((n,), dtype, device))
             if bias:
-                self.bias = Parameter(np.empty(n, dtype=dtype))
+                self.bias = Parameter(empty((n,), dtype, device))
             else:
                 self.register_parameter("bias", None)
         else:
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
         if track_running_stats:
-            self.register_buffer("running_mean", Tensor(np.zeros(n, dtype=dtype)))
-            self.register_buffer("running_var", Tensor(np.ones(n, dtype=dtype)))
-            self.register_buffer("num_batches_tracked", Tensor(np.array(0, dtype=np.int64)))
+            self.register_buffer("running_mean", Tensor(full((n,), 0, dtype, device)))
+            self.register_buffer("running_var", Tensor(full((n,), 1, dtype, device)))
+            self.register_buffer("num_batches_tracked", Tensor(full((), 0, np.int64, device)))
         else:
             self.register_buffer("running_mean", None)
             self.register_buffer("running_var", None)
@@ -143,6 +145,7 @@ class BatchNorm1d(_BatchNorm):
         affine: learn a per-channel weight (initially 1) and bias (initially 0).
         track_running_stats: keep running_mean and running_var for evaluation; if False, the
             batch's own statistics are used in evaluation too.
+        device: "cpu" or "meta" (shapes without memory; see glassnet.meta).
         dtype: the dtype of the parameters and running statistics (default float32).
         bias: with `affine`, whether to learn the bias (keyword only, as in PyTorch).
 
@@ -206,7 +209,12 @@ class _RowNorm(Module):
     """What LayerNorm and RMSNorm share: the normalized shape, eps, the optional weight."""
 
     def _setup(
-        self, normalized_shape: Any, eps: float | None, elementwise_affine: bool, dtype: Any
+        self,
+        normalized_shape: Any,
+        eps: float | None,
+        elementwise_affine: bool,
+        device: Any,
+        dtype: Any,
     ) -> np.dtype:
         name = type(self).__name__
         self.normalized_shape = _normalized_shape(name, normalized_shape)
@@ -218,7 +226,7 @@ class _RowNorm(Module):
         self.elementwise_affine = elementwise_affine
         dtype = get_default_dtype() if dtype is None else np.dtype(dtype)
         if elementwise_affine:
-            self.weight = Parameter(np.empty(self.normalized_shape, dtype=dtype))
+            self.weight = Parameter(empty(self.normalized_shape, dtype, device))
         else:
             self.register_parameter("weight", None)
         return dtype
@@ -249,6 +257,7 @@ class LayerNorm(_RowNorm):
         elementwise_affine: learn a weight (initially 1) and a bias (initially 0) of shape
             `normalized_shape`.
         bias: with `elementwise_affine`, whether to learn the bias.
+        device: "cpu" or "meta" (shapes without memory; see glassnet.meta).
         dtype: the parameters' dtype (default float32).
 
     Shape:
@@ -267,12 +276,13 @@ class LayerNorm(_RowNorm):
         eps: float = 1e-5,
         elementwise_affine: bool = True,
         bias: bool = True,
+        device: Any = None,
         dtype: Any = None,
     ) -> None:
         super().__init__()
-        dtype = self._setup(normalized_shape, eps, elementwise_affine, dtype)
+        dtype = self._setup(normalized_shape, eps, elementwise_affine, device, dtype)
         if elementwise_affine and bias:
-            self.bias = Parameter(np.empty(self.normalized_shape, dtype=dtype))
+            self.bias = Parameter(empty(self.normalized_shape, dtype, device))
         else:
             self.register_parameter("bias", None)
         self.reset_parameters()
@@ -300,6 +310,7 @@ class RMSNorm(_RowNorm):
         eps: added to the mean square; None (default) uses the input dtype's machine epsilon,
             as PyTorch does.
         elementwise_affine: learn a weight of shape `normalized_shape` (initially 1).
+        device: "cpu" or "meta" (shapes without memory; see glassnet.meta).
         dtype: the weight's dtype (default float32).
 
     Shape:
@@ -311,10 +322,11 @@ class RMSNorm(_RowNorm):
         normalized_shape: Any,
         eps: float | None = None,
         elementwise_affine: bool = True,
+        device: Any = None,
         dtype: Any = None,
     ) -> None:
         super().__init__()
-        self._setup(normalized_shape, eps, elementwise_affine, dtype)
+        self._setup(normalized_shape, eps, elementwise_affine, device, dtype)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:

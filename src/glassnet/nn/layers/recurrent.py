@@ -21,6 +21,7 @@ import numpy as np
 
 from ... import ops
 from ...dtypes import get_default_dtype
+from ...meta import empty
 from ...ops.fused import check_dropout_probability, dropout
 from ...ops.recurrent import gru_layer, lstm_layer, rnn_layer
 from ...tensor import Tensor
@@ -93,6 +94,7 @@ class RNNBase(Module):
         dropout: float = 0.0,
         bidirectional: bool = False,
         proj_size: int = 0,
+        device: Any = None,
         dtype: Any = None,
     ) -> None:
         super().__init__()
@@ -135,7 +137,7 @@ class RNNBase(Module):
                     shapes[f"bias_ih_l{k}{suffix}"] = (gates,)
                     shapes[f"bias_hh_l{k}{suffix}"] = (gates,)
                 for name, shape in shapes.items():
-                    setattr(self, name, Parameter(np.empty(shape, dtype=dtype)))
+                    setattr(self, name, Parameter(empty(shape, dtype, device)))
                 self._all_weights.append(list(shapes))
         self.reset_parameters()
 
@@ -270,6 +272,7 @@ class RNN(RNNBase):
         dropout: if non-zero, dropout on the outputs of every layer but the last, in training.
         bidirectional: if True, every layer also reads the sequence backwards; the outputs of
             the two directions are concatenated.
+        device: "cpu" or "meta" (shapes without memory; see glassnet.meta).
         dtype: the parameters' dtype (default: ``glassnet.get_default_dtype()``, float32).
 
     Shape (D = 2 if bidirectional else 1):
@@ -302,6 +305,7 @@ class RNN(RNNBase):
         batch_first: bool = False,
         dropout: float = 0.0,
         bidirectional: bool = False,
+        device: Any = None,
         dtype: Any = None,
     ) -> None:
         mode = "RNN_TANH" if _check_nonlinearity("RNN", nonlinearity) == "tanh" else "RNN_RELU"
@@ -314,6 +318,7 @@ class RNN(RNNBase):
             batch_first,
             dropout,
             bidirectional,
+            device=device,
             dtype=dtype,
         )
         self.nonlinearity = nonlinearity
@@ -369,6 +374,7 @@ class LSTM(RNNBase):
         dropout: float = 0.0,
         bidirectional: bool = False,
         proj_size: int = 0,
+        device: Any = None,
         dtype: Any = None,
     ) -> None:
         super().__init__(
@@ -381,7 +387,8 @@ class LSTM(RNNBase):
             dropout,
             bidirectional,
             proj_size,
-            dtype,
+            device=device,
+            dtype=dtype,
         )
 
     def _state_labels(self) -> tuple[str, ...]:
@@ -429,6 +436,7 @@ class GRU(RNNBase):
         batch_first: bool = False,
         dropout: float = 0.0,
         bidirectional: bool = False,
+        device: Any = None,
         dtype: Any = None,
     ) -> None:
         super().__init__(
@@ -440,6 +448,7 @@ class GRU(RNNBase):
             batch_first,
             dropout,
             bidirectional,
+            device=device,
             dtype=dtype,
         )
 
@@ -459,7 +468,13 @@ class RNNCellBase(Module):
     _step: Callable[..., tuple]
 
     def __init__(
-        self, input_size: int, hidden_size: int, bias: bool, num_chunks: int, dtype: Any = None
+        self,
+        input_size: int,
+        hidden_size: int,
+        bias: bool,
+        num_chunks: int,
+        device: Any = None,
+        dtype: Any = None,
     ) -> None:
         super().__init__()
         name = type(self).__name__
@@ -468,10 +483,10 @@ class RNNCellBase(Module):
         self.bias = bias
         dtype = get_default_dtype() if dtype is None else np.dtype(dtype)
         gates = num_chunks * self.hidden_size
-        self.weight_ih = Parameter(np.empty((gates, self.input_size), dtype=dtype))
-        self.weight_hh = Parameter(np.empty((gates, self.hidden_size), dtype=dtype))
+        self.weight_ih = Parameter(empty((gates, self.input_size), dtype, device))
+        self.weight_hh = Parameter(empty((gates, self.hidden_size), dtype, device))
         for b in ("bias_ih", "bias_hh"):
-            value = Parameter(np.empty(gates, dtype=dtype)) if bias else None
+            value = Parameter(empty((gates,), dtype, device)) if bias else None
             self.register_parameter(b, value)
         self.reset_parameters()
 
@@ -516,6 +531,7 @@ class RNNCell(RNNCellBase):
         input_size, hidden_size: features of the input and of the hidden state.
         bias: if False, no biases.
         nonlinearity: ``'tanh'`` or ``'relu'``.
+        device: "cpu" or "meta" (shapes without memory; see glassnet.meta).
         dtype: the parameters' dtype (default float32).
 
     Shape:
@@ -533,9 +549,10 @@ class RNNCell(RNNCellBase):
         hidden_size: int,
         bias: bool = True,
         nonlinearity: str = "tanh",
+        device: Any = None,
         dtype: Any = None,
     ) -> None:
-        super().__init__(input_size, hidden_size, bias, num_chunks=1, dtype=dtype)
+        super().__init__(input_size, hidden_size, bias, 1, device, dtype)
         self.nonlinearity = _check_nonlinearity("RNNCell", nonlinearity)
 
     def _step(self, x, h, *weights):
@@ -550,7 +567,7 @@ class LSTMCell(RNNCellBase):
     """One step of an LSTM (gate order i, f, g, o): returns (h', c').
 
     Args:
-        input_size, hidden_size, bias, dtype: as for ``RNNCell``.
+        input_size, hidden_size, bias, device, dtype: as for ``RNNCell``.
 
     Shape:
         input ``(N, input_size)`` or ``(input_size,)``; hx a tuple (h, c), each
@@ -564,9 +581,14 @@ class LSTMCell(RNNCellBase):
     _state_labels = ("h_0", "c_0")
 
     def __init__(
-        self, input_size: int, hidden_size: int, bias: bool = True, dtype: Any = None
+        self,
+        input_size: int,
+        hidden_size: int,
+        bias: bool = True,
+        device: Any = None,
+        dtype: Any = None,
     ) -> None:
-        super().__init__(input_size, hidden_size, bias, num_chunks=4, dtype=dtype)
+        super().__init__(input_size, hidden_size, bias, 4, device, dtype)
 
     def _step(self, x, h, c, *weights):
         return lstm_layer(x, h, c, *weights)
@@ -576,7 +598,7 @@ class GRUCell(RNNCellBase):
     """One step of a GRU (gate order r, z, n): h' = (1 - z) * n + z * h.
 
     Args:
-        input_size, hidden_size, bias, dtype: as for ``RNNCell``.
+        input_size, hidden_size, bias, device, dtype: as for ``RNNCell``.
 
     Shape:
         as for ``RNNCell``.
@@ -587,9 +609,14 @@ class GRUCell(RNNCellBase):
     """
 
     def __init__(
-        self, input_size: int, hidden_size: int, bias: bool = True, dtype: Any = None
+        self,
+        input_size: int,
+        hidden_size: int,
+        bias: bool = True,
+        device: Any = None,
+        dtype: Any = None,
     ) -> None:
-        super().__init__(input_size, hidden_size, bias, num_chunks=3, dtype=dtype)
+        super().__init__(input_size, hidden_size, bias, 3, device, dtype)
 
     def _step(self, x, h, *weights):
         return gru_layer(x, h, *weights)

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from ...dtypes import get_default_dtype
+from ...meta import empty
 from ...ops.fused import lookup
 from ...tensor import Tensor
 from ..init import normal_
@@ -32,6 +33,7 @@ class Embedding(Module):
         norm_type: the p of the p-norm for max_norm (default 2).
         scale_grad_by_freq: divide each row's gradient by how often the batch read it.
         sparse: only False (dense gradients) is supported.
+        device: "cpu" or "meta" (shapes without memory; see glassnet.meta).
         dtype: the weight's dtype (default: ``glassnet.get_default_dtype()``, float32).
 
     Shape:
@@ -59,6 +61,7 @@ class Embedding(Module):
         sparse: bool = False,
         _weight: Any = None,
         _freeze: bool = False,
+        device: Any = None,
         dtype: Any = None,
     ) -> None:
         super().__init__()
@@ -81,7 +84,7 @@ class Embedding(Module):
         shape = (self.num_embeddings, self.embedding_dim)
         if _weight is None:
             dtype = get_default_dtype() if dtype is None else np.dtype(dtype)
-            self.weight = Parameter(np.empty(shape, dtype=dtype), requires_grad=not _freeze)
+            self.weight = Parameter(empty(shape, dtype, device), requires_grad=not _freeze)
             self.reset_parameters()
         else:
             data = np.array(_weight.data if isinstance(_weight, Tensor) else _weight, dtype=dtype)

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from ...dtypes import get_default_dtype
+from ...meta import empty
 from ...ops.attention import multi_head_attention
 from ...ops.fused import check_dropout_probability, linear
 from ...tensor import Tensor
@@ -49,6 +50,7 @@ class MultiheadAttention(Module):
         kdim, vdim: the key's and value's features (default embed_dim); when they differ from
             embed_dim the projections are separate q_proj_weight, k_proj_weight, v_proj_weight.
         batch_first: inputs and output are (N, L, E) rather than (L, N, E).
+        device: "cpu" or "meta" (shapes without memory; see glassnet.meta).
         dtype: the parameters' dtype (default float32).
 
     Forward:
@@ -93,6 +95,7 @@ class MultiheadAttention(Module):
         kdim: int | None = None,
         vdim: int | None = None,
         batch_first: bool = False,
+        device: Any = None,
         dtype: Any = None,
     ) -> None:
         super().__init__()
@@ -122,19 +125,21 @@ class MultiheadAttention(Module):
         self.head_dim = embed_dim // num_heads
         dtype = get_default_dtype() if dtype is None else np.dtype(dtype)
         if self._qkv_same_embed_dim:
-            self.in_proj_weight = Parameter(np.empty((3 * embed_dim, embed_dim), dtype=dtype))
+            self.in_proj_weight = Parameter(empty((3 * embed_dim, embed_dim), dtype, device))
             for unused in ("q_proj_weight", "k_proj_weight", "v_proj_weight"):
                 self.register_parameter(unused, None)
         else:
-            self.q_proj_weight = Parameter(np.empty((embed_dim, embed_dim), dtype=dtype))
-            self.k_proj_weight = Parameter(np.empty((embed_dim, self.kdim), dtype=dtype))
-            self.v_proj_weight = Parameter(np.empty((embed_dim, self.vdim), dtype=dtype))
+            self.q_proj_weight = Parameter(empty((embed_dim, embed_dim), dtype, device))
+            self.k_proj_weight = Parameter(empty((embed_dim, self.kdim), dtype, device))
+            self.v_proj_weight = Parameter(empty((embed_dim, self.vdim), dtype, device))
             self.register_parameter("in_proj_weight", None)
         if bias:
-            self.in_proj_bias = Parameter(np.empty(3 * embed_dim, dtype=dtype))
+            self.in_proj_bias = Parameter(empty((3 * embed_dim,), dtype, device))
         else:
             self.register_parameter("in_proj_bias", None)
-        self.out_proj = NonDynamicallyQuantizableLinear(embed_dim, embed_dim, bias, dtype)
+        self.out_proj = NonDynamicallyQuantizableLinear(
+            embed_dim, embed_dim, bias, device=device, dtype=dtype
+        )
         self.bias_k = self.bias_v = None
         self.add_zero_attn = add_zero_attn
         self._reset_parameters()
@@ -340,6 +345,7 @@ class TransformerEncoderLayer(Module):
         batch_first: inputs are (N, L, E) rather than (L, N, E).
         norm_first: pre-norm (True) or post-norm (False, the default).
         bias: learn biases in the linear layers and the layer norms.
+        device: "cpu" or "meta" (shapes without memory; see glassnet.meta).
         dtype: the parameters' dtype (default float32).
 
     Forward:
@@ -364,16 +370,18 @@ class TransformerEncoderLayer(Module):
         batch_first: bool = False,
         norm_first: bool = False,
         bias: bool = True,
+        device: Any = None,
         dtype: Any = None,
     ) -> None:
         super().__init__()
+        kwargs = {"device": device, "dtype": dtype}
         self.self_attn = MultiheadAttention(
-            d_model, nhead, dropout=dropout, bias=bias, batch_first=batch_first, dtype=dtype
+            d_model, nhead, dropout=dropout, bias=bias, batch_first=batch_first, **kwargs
         )
-        _feed_forward(self, d_model, dim_feedforward, dropout, bias, dtype)
+        _feed_forward(self, d_model, dim_feedforward, dropout, bias, kwargs)
         self.norm_first = norm_first
-        self.norm1 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
-        self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
+        self.norm1 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **kwargs)
+        self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **kwargs)
         self.dropout1 = Dropout(dropout)
         self.dropout2 = Dropout(dropout)
         self.activation = _activation("TransformerEncoderLayer", activation)
@@ -437,20 +445,22 @@ class TransformerDecoderLayer(Module):
         batch_first: bool = False,
         norm_first: bool = False,
         bias: bool = True,
+        device: Any = None,
         dtype: Any = None,
     ) -> None:
         super().__init__()
+        kwargs = {"device": device, "dtype": dtype}
         self.self_attn = MultiheadAttention(
-            d_model, nhead, dropout=dropout, bias=bias, batch_first=batch_first, dtype=dtype
+            d_model, nhead, dropout=dropout, bias=bias, batch_first=batch_first, **kwargs
         )
         self.multihead_attn = MultiheadAttention(
-            d_model, nhead, dropout=dropout, bias=bias, batch_first=batch_first, dtype=dtype
+            d_model, nhead, dropout=dropout, bias=bias, batch_first=batch_first, **kwargs
         )
-        _feed_forward(self, d_model, dim_feedforward, dropout, bias, dtype)
+        _feed_forward(self, d_model, dim_feedforward, dropout, bias, kwargs)
         self.norm_first = norm_first
-        self.norm1 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
-        self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
-        self.norm3 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
+        self.norm1 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **kwargs)
+        self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **kwargs)
+        self.norm3 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **kwargs)
         self.dropout1 = Dropout(dropout)
         self.dropout2 = Dropout(dropout)
         self.dropout3 = Dropout(dropout)
@@ -514,12 +524,12 @@ class TransformerDecoderLayer(Module):
 
 
 def _feed_forward(
-    layer: Module, d_model: int, dim_feedforward: int, dropout: float, bias: bool, dtype: Any
+    layer: Module, d_model: int, dim_feedforward: int, dropout: float, bias: bool, kwargs: dict
 ) -> None:
     """linear1, dropout, linear2: the feed-forward network, registered in PyTorch's order."""
-    layer.linear1 = Linear(d_model, dim_feedforward, bias=bias, dtype=dtype)
+    layer.linear1 = Linear(d_model, dim_feedforward, bias=bias, **kwargs)
     layer.dropout = Dropout(dropout)
-    layer.linear2 = Linear(dim_feedforward, d_model, bias=bias, dtype=dtype)
+    layer.linear2 = Linear(dim_feedforward, d_model, bias=bias, **kwargs)
 
 
 def _clones(layer: Module, num_layers: int, stack: str) -> ModuleList:
