@@ -10,6 +10,7 @@ from .cnn import LeNet5, SmallCNN
 from .gan import GAN
 from .gpt import GPT
 from .mlp import ACTIVATIONS, MLP
+from .resnet import ResNet, resnet18, resnet34, resnet50, resnet101, resnet152
 from .vae import VAE
 from .vit import ViT
 
@@ -22,6 +23,12 @@ __all__ = [
     "CharRNN",
     "GPT",
     "LeNet5",
+    "ResNet",
     "SmallCNN",
     "ViT",
+    "resnet18",
+    "resnet34",
+    "resnet50",
+    "resnet101",
+    "resnet152",
 ]
