@@ -67,6 +67,13 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument(
         "--column", default=None, help="forecast-lstm: the name of the CSV column to forecast"
     )
+    train.add_argument(
+        "--latent",
+        type=int,
+        default=None,
+        help="the generative recipes: how many numbers in the code or noise (2: the VAE draws "
+        "its latent space as a map)",
+    )
 
     sub.add_parser("list", help="list the recipes")
 
@@ -146,7 +153,7 @@ def _run_recipe(name: str, args: argparse.Namespace) -> int:
     kwargs["out_dir"] = args.out or f"runs/{name}"
     # options only some recipes take: passed to those whose run() names them
     accepted = inspect.signature(recipe.run).parameters
-    for option in ("minutes", "csv", "column"):
+    for option in ("minutes", "csv", "column", "latent"):
         value = getattr(args, option, None)
         if value is None:
             continue

@@ -275,3 +275,62 @@ def plot_token_attention(
     fig.suptitle(title)
     fig.tight_layout()
     return _save(fig, path)
+
+
+def plot_image_rows(
+    rows: dict[str, Any], path: str | os.PathLike, title: str = "", column_titles: Any = None
+) -> str:
+    """Rows of images, each row named on its left (e.g. originals above their reconstructions,
+    or the steps of a walk between two codes); rows may differ in length. Returns the path."""
+    plt = _pyplot()
+    arrays = {name: _as_images(images) for name, images in rows.items()}
+    cols = max(len(a) for a in arrays.values())
+    fig, axes = plt.subplots(
+        len(arrays), cols, figsize=(1.0 * cols + 1.2, 1.05 * len(arrays) + 0.4), squeeze=False
+    )
+    for r, (name, arr) in enumerate(arrays.items()):
+        for c in range(cols):
+            ax = axes[r, c]
+            ax.set_xticks([])
+            ax.set_yticks([])
+            for spine in ax.spines.values():
+                spine.set_visible(False)
+            if c < len(arr):
+                ax.imshow(arr[c], cmap="gray_r" if arr.ndim == 3 else None, vmin=0.0, vmax=1.0)
+            if c == 0:
+                ax.set_ylabel(name, rotation=0, ha="right", va="center", fontsize=9)
+            if r == 0 and column_titles is not None and c < len(column_titles):
+                ax.set_title(str(column_titles[c]), fontsize=8)
+    if title:
+        fig.suptitle(title)
+    return _save(fig, path)
+
+
+def plot_latent_space(
+    points: Any,
+    labels: Any,
+    path: str | os.PathLike,
+    title: str = "latent space",
+    xlabel: str = "z1",
+    ylabel: str = "z2",
+) -> str:
+    """Points in a 2-D latent space (N, 2), one colour per class label, with a legend: where
+    the encoder puts each class. Returns the path."""
+    plt = _pyplot()
+    xy = np.asarray(points.data if hasattr(points, "data") else points, dtype=np.float64)
+    classes = np.asarray(labels.data if hasattr(labels, "data") else labels)
+    if xy.ndim != 2 or xy.shape[1] != 2 or len(classes) != len(xy):
+        raise ValueError(
+            f"expected points (N, 2) and N labels, got points {xy.shape} and {len(classes)} labels"
+        )
+    fig, ax = plt.subplots(figsize=(6.5, 5.5))
+    cmap = plt.get_cmap("tab10")
+    for k, label in enumerate(np.unique(classes)):
+        chosen = classes == label
+        ax.scatter(*xy[chosen].T, s=8, alpha=0.7, color=cmap(k % 10), label=str(label))
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend(markerscale=2, fontsize=8, loc="best")
+    return _save(fig, path)

@@ -6,6 +6,7 @@ result shows (accuracy, curves, pictures), written to `runs/NAME/`.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import inspect
 from collections.abc import Callable
@@ -44,15 +45,18 @@ def _toy_mlp(**kwargs: object) -> dict:
 
 
 class _Lazy:
-    """The run() of the recipe module `module`, imported on first use. `inspect.signature` sees
-    the real run()'s parameters, so the CLI can pass an option such as --minutes only to the
-    recipes that take it."""
+    """The run() of the recipe module `module`, imported on first use, with the keyword
+    arguments in `preset` fixed (one module can serve several recipes, e.g. data="mnist").
+    `inspect.signature` sees the real run()'s parameters, so the CLI can pass an option such as
+    --minutes only to the recipes that take it."""
 
-    def __init__(self, module: str) -> None:
+    def __init__(self, module: str, **preset: object) -> None:
         self.module = module
+        self.preset = preset
 
     def _target(self) -> Callable[..., dict]:
-        return importlib.import_module(f"{__name__}.{self.module}").run
+        run = importlib.import_module(f"{__name__}.{self.module}").run
+        return functools.partial(run, **self.preset) if self.preset else run
 
     def __call__(self, **kwargs: object) -> dict:
         return self._target()(**kwargs)
@@ -118,6 +122,39 @@ RECIPES: dict[str, Recipe] = {
             "mnist-vit",
             "a Vision Transformer reads MNIST as 16 patches of 7x7 pixels (data as for mnist-cnn)",
             _Lazy("mnist_vit"),
+        ),
+        Recipe(
+            "digits-ae",
+            "a convolutional autoencoder rebuilds the digits from 16 numbers, against PCA with "
+            "16 components (offline)",
+            _Lazy("autoencoder", data="digits"),
+        ),
+        Recipe(
+            "digits-vae",
+            "a variational autoencoder learns to draw new digits: samples, a walk through its "
+            "latent space, a map of it (--latent 2), test ELBO per epoch (offline)",
+            _Lazy("vae", data="digits"),
+        ),
+        Recipe(
+            "digits-gan",
+            "a generator and a discriminator compete until the generator draws digits; "
+            "samples, loss curves, pictures as it learns (offline)",
+            _Lazy("gan", data="digits"),
+        ),
+        Recipe(
+            "mnist-ae",
+            "the digits-ae recipe on MNIST (data as for mnist-cnn)",
+            _Lazy("autoencoder", data="mnist"),
+        ),
+        Recipe(
+            "mnist-vae",
+            "the digits-vae recipe on MNIST (data as for mnist-cnn)",
+            _Lazy("vae", data="mnist"),
+        ),
+        Recipe(
+            "mnist-gan",
+            "a DCGAN (convolutional GAN) draws MNIST digits (data as for mnist-cnn)",
+            _Lazy("gan", data="mnist"),
         ),
         Recipe(
             "spiral-mlp",
