@@ -12,7 +12,8 @@ import glassnet as gn
 from glassnet.cli import main
 from glassnet.data.datasets.text import Vocabulary
 from glassnet.models import CharRNN
-from glassnet.models.charrnn import load_char_rnn, sample_next, save_char_rnn
+from glassnet.models.charrnn import load_char_rnn, save_char_rnn
+from glassnet.models.sampling import sample_next
 from glassnet.random import Generator
 
 

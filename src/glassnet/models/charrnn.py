@@ -24,6 +24,7 @@ from ..nn.layers import GRU, LSTM, RNN, Dropout, Embedding, Linear
 from ..nn.module import Module
 from ..random import Generator, as_rng
 from ..tensor import Tensor
+from .sampling import check_prompt, sample_next
 
 CELLS: dict[str, type[Module]] = {"lstm": LSTM, "gru": GRU, "rnn": RNN}
 
@@ -107,23 +108,14 @@ class CharRNN(Module):
         `temperature`) restricted to the `top_k` highest scores (all if None), with
         `generator` (glassnet's global one by default). ``temperature=0`` or ``top_k=1``
         always takes the most likely character (greedy decoding)."""
-        ids = np.asarray(prompt_ids.data if isinstance(prompt_ids, Tensor) else prompt_ids)
-        if ids.ndim != 1 or ids.size == 0 or ids.dtype.kind not in "iu":
-            raise ValueError(
-                "CharRNN.generate: prompt_ids must be a non-empty 1-D sequence of character "
-                f"indices, got {ids.dtype} values of shape {ids.shape}"
-            )
-        if not temperature >= 0.0:
-            raise ValueError(f"CharRNN.generate: temperature must be >= 0, got {temperature!r}")
-        if top_k is not None and (isinstance(top_k, bool) or int(top_k) != top_k or top_k < 1):
-            raise ValueError(f"CharRNN.generate: top_k must be a positive integer, got {top_k!r}")
+        ids = check_prompt("CharRNN.generate", prompt_ids, temperature, top_k)
         rng = as_rng(generator)
         new = np.empty(max(int(max_new_tokens), 0), dtype=np.int64)
         was_training = self.training
         self.eval()
         try:
             with no_grad():
-                logits, state = self(Tensor(ids[None, :].astype(np.int64)))
+                logits, state = self(Tensor(ids[None, :]))
                 for k in range(len(new)):
                     new[k] = sample_next(logits.data[0, -1], temperature, top_k, rng)
                     if k + 1 < len(new):
@@ -131,21 +123,6 @@ class CharRNN(Module):
         finally:
             self.train(was_training)
         return new
-
-
-def sample_next(
-    logits: np.ndarray, temperature: float, top_k: int | None, rng: np.random.Generator
-) -> int:
-    """One index drawn from softmax(logits / temperature) over the top_k highest logits; the
-    argmax when temperature is 0 or top_k is 1."""
-    if temperature == 0.0 or top_k == 1:
-        return int(np.argmax(logits))
-    z = logits.astype(np.float64) / temperature
-    if top_k is not None and top_k < len(z):
-        z = np.where(z < np.partition(z, -top_k)[-top_k], -np.inf, z)
-    p = np.exp(z - z.max())
-    cdf = np.cumsum(p)
-    return int(min(np.searchsorted(cdf, rng.random() * cdf[-1], side="right"), len(z) - 1))
 
 
 CONFIG_FORMAT = "glassnet.charrnn/1"

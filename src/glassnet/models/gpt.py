@@ -35,7 +35,8 @@ from ..ops.attention import attention
 from ..optim import AdamW
 from ..random import Generator, as_rng
 from ..tensor import Tensor
-from .charrnn import load_char_rnn, sample_next
+from .charrnn import load_char_rnn
+from .sampling import check_prompt, sample_next
 
 
 class KVCache:
@@ -377,21 +378,6 @@ class GPT(Module):
             lr=lr,
             betas=betas,
         )
-
-
-def check_prompt(name: str, prompt_ids: Any, temperature: float, top_k: int | None) -> np.ndarray:
-    """The prompt as a 1-D int64 array, after checking it and the sampling settings."""
-    ids = np.asarray(prompt_ids.data if isinstance(prompt_ids, Tensor) else prompt_ids)
-    if ids.ndim != 1 or ids.size == 0 or ids.dtype.kind not in "iu":
-        raise ValueError(
-            f"{name}: prompt_ids must be a non-empty 1-D sequence of token indices, got "
-            f"{ids.dtype} values of shape {ids.shape}"
-        )
-    if not temperature >= 0.0:
-        raise ValueError(f"{name}: temperature must be >= 0, got {temperature!r}")
-    if top_k is not None and (isinstance(top_k, bool) or int(top_k) != top_k or top_k < 1):
-        raise ValueError(f"{name}: top_k must be a positive integer, got {top_k!r}")
-    return ids.astype(np.int64)
 
 
 CONFIG_FORMAT = "glassnet.gpt/1"

@@ -30,6 +30,7 @@ from ..optim import AdamW
 from ..plot import plot_series
 from ..random import default_generator
 from ..train import TrainingDiverged
+from .console import clock, writer
 
 FINAL_LR_FRACTION = 0.1
 
@@ -97,7 +98,7 @@ def train_char_rnn(
 
     `eval_every` is in seconds of training: the validation loss and a sample are printed that
     often (and at the end)."""
-    say: Callable[..., None] = _writer(verbose)
+    say: Callable[..., None] = writer(verbose)
     manual_seed(seed)
     say(repr(corpus))
     say(f"vocabulary: {corpus.vocab.chars!r}")
@@ -137,7 +138,7 @@ def train_char_rnn(
         history["loss"].append(train_loss)
         history["val_loss"].append(val)
         say(
-            f"{_clock(elapsed)}  step {step:>5}  epoch {seen / len(corpus.train_ids):5.2f}  "
+            f"{clock(elapsed)}  step {step:>5}  epoch {seen / len(corpus.train_ids):5.2f}  "
             f"lr {optimizer.param_groups[0]['lr']:.2e}  train {train_loss:.3f}  "
             f"val {val:.3f} nats/char ({val / math.log(2):.2f} bits)  "
             f"{speed:,.0f} chars/s"
@@ -234,18 +235,6 @@ def _cosine(done: float) -> float:
     """The learning rate's factor after the fraction `done` of training: 1 down to
     FINAL_LR_FRACTION along half a cosine."""
     return FINAL_LR_FRACTION + (1.0 - FINAL_LR_FRACTION) * 0.5 * (1.0 + math.cos(math.pi * done))
-
-
-def _clock(seconds: float) -> str:
-    return f"{int(seconds // 60):>3}:{int(seconds % 60):02d}"
-
-
-def _writer(verbose: bool) -> Callable[..., None]:
-    if not verbose:
-        return lambda *args, **kwargs: None
-    from tqdm.auto import tqdm
-
-    return lambda *args: tqdm.write(" ".join(str(a) for a in args))
 
 
 def _progress(batches: Any, epoch: int, epochs: int, progress: bool | None) -> Any:

@@ -33,7 +33,7 @@ from ..optim.lr_scheduler import warmup_cosine
 from ..plot import plot_series, plot_token_attention
 from ..random import Generator
 from ..tensor import Tensor
-from .char_rnn import _clock, _writer
+from .console import clock, writer
 
 PROMPTS = {"Tiny Shakespeare": "ROMEO:", "Python standard library source": "def "}
 
@@ -133,7 +133,7 @@ def run(
     `min_lr`) needs its length in steps: with a time budget it is planned from the time of a few
     trial steps. If the machine then runs slower, the schedule follows the clock instead (it
     skips ahead), so it still ends with the budget. `eval_every` is in seconds of training."""
-    say = _writer(verbose)
+    say = writer(verbose)
     manual_seed(seed)
     text = load_corpus(corpus, root, say)
     prompt = prompt if prompt is not None else PROMPTS[text.name]
@@ -169,7 +169,7 @@ def run(
         history["loss"].append(running / max(running_steps, 1))
         history["val_loss"].append(val)
         say(
-            f"{_clock(elapsed)}  step {step:>5}/{steps}  lr {optimizer.param_groups[0]['lr']:.2e}"
+            f"{clock(elapsed)}  step {step:>5}/{steps}  lr {optimizer.param_groups[0]['lr']:.2e}"
             f"  train {history['loss'][-1]:.3f}  val {val:.3f} nats/char "
             f"({val / math.log(2):.2f} bits)  "
             f"{step * batch_size * context / max(elapsed, 1e-9):,.0f} chars/s"
