@@ -5,6 +5,7 @@ matplotlib draws them off-screen (the Agg backend), so plots work on servers wit
 
 from __future__ import annotations
 
+import math
 import os
 from typing import Any
 
@@ -128,8 +129,12 @@ def _grid_shape(n: int) -> tuple[int, int]:
 
 
 def _as_images(images: Any) -> np.ndarray:
-    """(N, H, W) grey or (N, H, W, 3) colour images from (N, H, W), (N, 1, H, W) or (N, 3, H, W)."""
+    """(N, H, W) grey or (N, H, W, 3) colour images from (N, H, W), (N, 1, H, W) or (N, 3, H, W),
+    or from flat rows of N square grey images (N, side * side), as an MLP reads them."""
     arr = np.asarray(images.data if hasattr(images, "data") else images, dtype=np.float32)
+    side = math.isqrt(arr.shape[1]) if arr.ndim == 2 else 0
+    if arr.ndim == 2 and side * side == arr.shape[1]:
+        arr = arr.reshape(len(arr), side, side)
     if arr.ndim == 4:
         arr = arr[:, 0] if arr.shape[1] == 1 else np.moveaxis(arr, 1, -1)
     if arr.ndim not in (3, 4):

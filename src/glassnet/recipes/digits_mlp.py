@@ -12,7 +12,6 @@ the same network on the plain images stops near 96.5% (measured over 5 seeds).
 
 from __future__ import annotations
 
-import os
 import time
 
 import numpy as np
@@ -20,12 +19,11 @@ import numpy as np
 from .. import manual_seed, tensor
 from ..data.datasets.digits import load_digits, shifted_copies
 from ..explain import summary
-from ..io import save
 from ..models import MLP
 from ..optim import Adam
 from ..optim.lr_scheduler import CosineAnnealingLR
-from ..plot import plot_confusion_matrix, plot_history
-from ..train import confusion_matrix, fit, format_confusion_matrix, predict, predicted_classes
+from ..train import fit
+from .common import report_classifier
 
 
 def run(
@@ -39,7 +37,8 @@ def run(
     progress: bool | None = None,
     verbose: bool = True,
 ) -> dict:
-    """Train, evaluate and write curves, confusion matrix and weights to `out_dir`."""
+    """Train, evaluate and write curves, test predictions (mistakes first), the confusion matrix
+    and the weights to `out_dir`."""
     say = print if verbose else (lambda *a, **k: None)
     manual_seed(seed)
     x_train, y_train = load_digits("train")
@@ -67,32 +66,13 @@ def run(
     )
     seconds = time.perf_counter() - start
 
-    predictions = predicted_classes(predict(model, x_test))
-    test_accuracy = float((predictions == y_test.numpy()).mean())
-    counts = confusion_matrix(predictions, y_test, num_classes=10)
     n_params = sum(p.numel() for p in model.parameters())
-
-    os.makedirs(out_dir, exist_ok=True)
-    curves = plot_history(history, os.path.join(out_dir, "curves.png"), title="digits MLP")
-    matrix = plot_confusion_matrix(counts, os.path.join(out_dir, "confusion_matrix.png"))
-    weights = os.path.join(out_dir, "model.safetensors")
-    save(model, weights)
-
-    say(f"\ntrained {epochs} epochs in {seconds:.1f} s")
     say(f"final training loss {history['loss'][-1]:.4f}, test loss {history['val_loss'][-1]:.4f}")
-    say(
-        f"test accuracy: {test_accuracy:.2%} ({int((predictions == y_test.numpy()).sum())}"
-        f"/{len(y_test)})"
-    )
-    say(format_confusion_matrix(counts))
     say(f"parameters: {n_params:,}")
-    say(f"wrote {curves}, {matrix} and {weights}")
-    return {
-        "test_accuracy": test_accuracy,
-        "history": history.history,
-        "parameters": n_params,
-        "confusion_matrix": counts,
-        "seconds": seconds,
-        "files": [curves, matrix, weights],
-        "per_class_accuracy": np.diag(counts) / np.maximum(counts.sum(1), 1),
-    }
+    result = report_classifier(
+        model, history, x_test, y_test, out_dir, "digits MLP", seconds=seconds, say=say
+    )
+    counts = result["confusion_matrix"]
+    result["parameters"] = n_params
+    result["per_class_accuracy"] = np.diag(counts) / np.maximum(counts.sum(1), 1)
+    return result
