@@ -343,22 +343,9 @@ class RandomAffine:
         return angle, dy, dx, factor
 
     def __call__(self, image: Image) -> Image:
-        a = _pixels("RandomAffine", image)
-        h, w = a.shape[-2:]
+        h, w = _pixels("RandomAffine", image).shape[-2:]
         angle, dy, dx, factor = self.get_params(h, w)
-        if angle == 0.0 and factor == 1.0:
-            return shift(image, dy, dx, self.fill)
-        # For every output pixel, the source pixel it comes from: undo the move, then the turn
-        # and zoom about the image centre (y grows downwards, so counter-clockwise on screen).
-        cy, cx = (h - 1) / 2.0, (w - 1) / 2.0
-        y = np.arange(h, dtype=np.float64)[:, None] - cy - dy
-        x = np.arange(w, dtype=np.float64)[None, :] - cx - dx
-        cos, sin = math.cos(math.radians(angle)) / factor, math.sin(math.radians(angle)) / factor
-        src_x = np.rint(cos * x - sin * y + cx).astype(np.intp)
-        src_y = np.rint(sin * x + cos * y + cy).astype(np.intp)
-        inside = (src_x >= 0) & (src_x < w) & (src_y >= 0) & (src_y < h)
-        out = np.where(inside, a[..., src_y.clip(0, h - 1), src_x.clip(0, w - 1)], self.fill)
-        return _like(out.astype(a.dtype, copy=False), image)
+        return affine(image, angle, dy, dx, factor, self.fill)
 
     def __repr__(self) -> str:
         return (
@@ -384,3 +371,67 @@ class RandomHorizontalFlip:
 
     def __repr__(self) -> str:
         return f"RandomHorizontalFlip(p={self.p})"
+
+
+# -- fixed changes, for measuring how a model copes with data unlike its training data ------------
+
+
+def affine(
+    image: Image, angle: float, dy: int = 0, dx: int = 0, scale: float = 1.0, fill: float = 0.0
+) -> Image:
+    """Turn the image by `angle` degrees counter-clockwise about its centre, zoom it by `scale`
+    and move it by (dy, dx) pixels; output pixels take the nearest source pixel's value, those
+    from outside the image `fill`. Any leading dimensions (a whole batch) are turned alike."""
+    a = _pixels("affine", image)
+    if angle == 0.0 and scale == 1.0:
+        return shift(image, dy, dx, fill)
+    h, w = a.shape[-2:]
+    # For every output pixel, the source pixel it comes from: undo the move, then the turn and
+    # zoom about the image centre (y grows downwards, so counter-clockwise on screen).
+    cy, cx = (h - 1) / 2.0, (w - 1) / 2.0
+    y = np.arange(h, dtype=np.float64)[:, None] - cy - dy
+    x = np.arange(w, dtype=np.float64)[None, :] - cx - dx
+    cos, sin = math.cos(math.radians(angle)) / scale, math.sin(math.radians(angle)) / scale
+    src_x = np.rint(cos * x - sin * y + cx).astype(np.intp)
+    src_y = np.rint(sin * x + cos * y + cy).astype(np.intp)
+    inside = (src_x >= 0) & (src_x < w) & (src_y >= 0) & (src_y < h)
+    out = np.where(inside, a[..., src_y.clip(0, h - 1), src_x.clip(0, w - 1)], fill)
+    return _like(out.astype(a.dtype, copy=False), image)
+
+
+def rotate(image: Image, angle: float, fill: float = 0.0) -> Image:
+    """Turn the image by `angle` degrees counter-clockwise about its centre (nearest pixel,
+    torchvision's default); corners that come from outside the image are `fill`."""
+    return affine(image, angle, fill=fill)
+
+
+def adjust_contrast(image: Image, factor: float) -> Image:
+    """Blend each image with its own mean brightness, as torchvision does: factor 1 leaves it
+    alone, 0 gives a flat grey image, 2 doubles the contrast (clipped to [0, 1]). Images are
+    (..., C, H, W) or (H, W) floats in [0, 1]; colour images are averaged over channels."""
+    a = _pixels("adjust_contrast", image)
+    if not factor >= 0:
+        raise ValueError(f"adjust_contrast: factor must be non-negative, got {factor!r}")
+    axes = (-1, -2) if a.ndim == 2 else (-1, -2, -3)
+    mean = a.mean(axis=axes, keepdims=True)
+    out = np.clip(factor * a + (1.0 - factor) * mean, 0.0, 1.0)
+    return _like(out.astype(a.dtype, copy=False), image)
+
+
+def gaussian_noise(
+    image: Image,
+    sigma: float,
+    mean: float = 0.0,
+    clip: bool = True,
+    generator: GeneratorLike = None,
+) -> Image:
+    """Add Gaussian noise N(mean, sigma^2) to every pixel (clipped to [0, 1] unless `clip` is
+    False), drawn from glassnet's seeded generator or `generator` (torchvision's
+    gaussian_noise)."""
+    a = _pixels("gaussian_noise", image)
+    if not sigma >= 0:
+        raise ValueError(f"gaussian_noise: sigma must be non-negative, got {sigma!r}")
+    out = a + (as_rng(generator).standard_normal(a.shape) * sigma + mean)
+    if clip:
+        out = np.clip(out, 0.0, 1.0)
+    return _like(out.astype(a.dtype, copy=False), image)
