@@ -157,6 +157,18 @@ RECIPES: dict[str, Recipe] = {
             _Lazy("gan", data="mnist"),
         ),
         Recipe(
+            "digits-robustness",
+            "the limits of a 99% digit CNN: saliency maps, FGSM/PGD adversarial examples (a "
+            "table of accuracy by eps), adversarial training, rotated/noisy/faded digits",
+            _Lazy("digits_robustness"),
+        ),
+        Recipe(
+            "scale",
+            "the guide's scale figures counted, without memory (the meta device): ResNet-50's "
+            "25,557,032 parameters against a fully connected first layer's 150,529,000,000",
+            _Lazy("scale"),
+        ),
+        Recipe(
             "spiral-mlp",
             "a small network learns TensorFlow Playground's two-arm spiral (tabular 2-D data)",
             _toy_mlp,
