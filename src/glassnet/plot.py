@@ -339,3 +339,30 @@ def plot_latent_space(
     ax.grid(alpha=0.3)
     ax.legend(markerscale=2, fontsize=8, loc="best")
     return _save(fig, path)
+
+
+def plot_image_mosaic(
+    images: Any, path: str | os.PathLike, columns: int | None = None, title: str = ""
+) -> str:
+    """Grey-scale images tiled row by row into one picture, a thin gap between them (one
+    drawing, so much faster than a grid of separate plots: good for pictures saved while a
+    model trains). Returns the path."""
+    plt = _pyplot()
+    arr = _as_images(images)
+    if arr.ndim != 3:
+        raise ValueError(f"plot_image_mosaic draws grey-scale images, got shape {arr.shape}")
+    n, height, width = arr.shape
+    rows, cols = _grid_shape(n) if columns is None else (-(-n // columns), columns)
+    # the gaps are light grey, so white and black images both stand out
+    mosaic = np.full((rows * (height + 1) + 1, cols * (width + 1) + 1), 0.3, dtype=np.float32)
+    for k in range(n):
+        r, c = divmod(k, cols)
+        top, left = 1 + r * (height + 1), 1 + c * (width + 1)
+        mosaic[top : top + height, left : left + width] = arr[k]
+    inches = 0.75 * cols + 0.5
+    fig, ax = plt.subplots(figsize=(inches, inches * mosaic.shape[0] / mosaic.shape[1] + 0.4))
+    ax.imshow(mosaic, cmap="gray_r", vmin=0.0, vmax=1.0, interpolation="nearest")
+    ax.axis("off")
+    if title:
+        ax.set_title(title, fontsize=9)
+    return _save(fig, path)

@@ -23,7 +23,7 @@ from ..explain import summary
 from ..io import save
 from ..models import Autoencoder
 from ..nn import functional as F
-from ..plot import plot_history, plot_image_rows, plot_latent_space
+from ..plot import plot_history, plot_image_mosaic, plot_image_rows, plot_latent_space
 from ..train import Callback, fit, predict
 from .generative import (
     begin,
@@ -54,10 +54,13 @@ class ReconstructionSnapshots(Callback):
 
     def on_epoch_end(self, trainer, epoch: int, logs: dict[str, float]) -> None:
         if epoch in self.epochs:
-            plot_image_rows(
-                {"original": self.images, "rebuilt": predict(self.model, self.images)},
+            rebuilt = predict(self.model, self.images).numpy()
+            plot_image_mosaic(
+                np.concatenate([self.images.numpy(), rebuilt]),
                 os.path.join(self.out_dir, "progress", f"reconstructions_epoch_{epoch:03d}.png"),
-                title=f"epoch {epoch}: test MSE {logs['val_loss']:.5f}",
+                columns=len(rebuilt),
+                title=f"epoch {epoch}: test images and (below) their reconstructions; "
+                f"test MSE {logs['val_loss']:.5f}",
             )
 
 

@@ -31,7 +31,7 @@ from ..data import DataLoader, TensorDataset
 from ..io import save
 from ..models import GAN
 from ..optim import Adam
-from ..plot import plot_image_grid, plot_series
+from ..plot import plot_image_mosaic, plot_series
 from .generative import (
     begin,
     judge_samples,
@@ -74,7 +74,7 @@ def train_gan(
                 f"{history['d_fake'][-1]:.3f}"
             )
         if progress_z is not None and epoch in snapshots:
-            plot_image_grid(
+            plot_image_mosaic(
                 model.sample(len(progress_z), z=progress_z),
                 os.path.join(out_dir, "progress", f"samples_epoch_{epoch:03d}.png"),
                 title=f"epoch {epoch}: the same noise, drawn by the generator",

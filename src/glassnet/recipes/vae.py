@@ -34,7 +34,7 @@ from ..io import save
 from ..models import VAE
 from ..models.encoders import inference
 from ..optim import Adam
-from ..plot import plot_image_grid, plot_image_rows, plot_latent_space, plot_series
+from ..plot import plot_image_mosaic, plot_image_rows, plot_latent_space, plot_series
 from ..tensor import Tensor
 from ..train import Callback, fit
 from .generative import (
@@ -88,10 +88,10 @@ class VAEMonitor(Callback):
                 f"KL {result['kl']:.3f})"
             )
         if epoch in self.snapshots:
-            plot_image_grid(
+            plot_image_mosaic(
                 self.model.sample(len(self.z), z=self.z),
                 os.path.join(self.out_dir, "progress", f"samples_epoch_{epoch:03d}.png"),
-                title=f"epoch {epoch}: test ELBO {result['elbo']:.2f}",
+                title=f"epoch {epoch}: the same codes decoded (test ELBO {result['elbo']:.2f})",
             )
 
 
