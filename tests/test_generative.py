@@ -360,6 +360,25 @@ def test_sample_quality_rejects_a_bad_threshold_and_no_images():
         sample_quality(judge, gn.zeros(0, 1, 8, 8))
 
 
+# -- pictures ---------------------------------------------------------------------------------
+
+
+def test_mosaic_rows_and_latent_space_pictures(tmp_path):
+    from glassnet.plot import plot_image_mosaic, plot_image_rows, plot_latent_space
+
+    images = pixels((10, 1, 8, 8)).astype(np.float32)
+    plain = plot_image_mosaic(images, tmp_path / "plain.png", columns=5, title="ten")
+    captioned = plot_image_mosaic(images, tmp_path / "captioned.png", labels=list("0123456789"))
+    rows = plot_image_rows({"a": images[:4], "b": images[:7]}, tmp_path / "rows.png", title="t")
+    points = plot_latent_space(random((30, 2)), np.arange(30) % 3, tmp_path / "latent.png")
+    for path in (plain, captioned, rows, points):
+        assert (tmp_path / path).stat().st_size > 2_000, path
+    with pytest.raises(ValueError, match="grey-scale images"):
+        plot_image_mosaic(pixels((2, 3, 8, 8)), tmp_path / "colour.png")
+    with pytest.raises(ValueError, match=r"expected points \(N, 2\) and N labels"):
+        plot_latent_space(random((30, 3)), np.arange(30), tmp_path / "bad.png")
+
+
 # -- the recipes' claims (slow) ------------------------------------------------------------
 
 

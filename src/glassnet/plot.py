@@ -282,35 +282,6 @@ def plot_token_attention(
     return _save(fig, path)
 
 
-def plot_image_rows(
-    rows: dict[str, Any], path: str | os.PathLike, title: str = "", column_titles: Any = None
-) -> str:
-    """Rows of images, each row named on its left (e.g. originals above their reconstructions,
-    or the steps of a walk between two codes); rows may differ in length. Returns the path."""
-    plt = _pyplot()
-    arrays = {name: _as_images(images) for name, images in rows.items()}
-    cols = max(len(a) for a in arrays.values())
-    fig, axes = plt.subplots(
-        len(arrays), cols, figsize=(1.0 * cols + 1.2, 1.05 * len(arrays) + 0.4), squeeze=False
-    )
-    for r, (name, arr) in enumerate(arrays.items()):
-        for c in range(cols):
-            ax = axes[r, c]
-            ax.set_xticks([])
-            ax.set_yticks([])
-            for spine in ax.spines.values():
-                spine.set_visible(False)
-            if c < len(arr):
-                ax.imshow(arr[c], cmap="gray_r" if arr.ndim == 3 else None, vmin=0.0, vmax=1.0)
-            if c == 0:
-                ax.set_ylabel(name, rotation=0, ha="right", va="center", fontsize=9)
-            if r == 0 and column_titles is not None and c < len(column_titles):
-                ax.set_title(str(column_titles[c]), fontsize=8)
-    if title:
-        fig.suptitle(title)
-    return _save(fig, path)
-
-
 def plot_latent_space(
     points: Any,
     labels: Any,
@@ -341,28 +312,78 @@ def plot_latent_space(
     return _save(fig, path)
 
 
-def plot_image_mosaic(
-    images: Any, path: str | os.PathLike, columns: int | None = None, title: str = ""
-) -> str:
-    """Grey-scale images tiled row by row into one picture, a thin gap between them (one
-    drawing, so much faster than a grid of separate plots: good for pictures saved while a
-    model trains). Returns the path."""
-    plt = _pyplot()
+def _grey_images(images: Any, who: str) -> np.ndarray:
     arr = _as_images(images)
     if arr.ndim != 3:
-        raise ValueError(f"plot_image_mosaic draws grey-scale images, got shape {arr.shape}")
-    n, height, width = arr.shape
-    rows, cols = _grid_shape(n) if columns is None else (-(-n // columns), columns)
-    # the gaps are light grey, so white and black images both stand out
-    mosaic = np.full((rows * (height + 1) + 1, cols * (width + 1) + 1), 0.3, dtype=np.float32)
-    for k in range(n):
-        r, c = divmod(k, cols)
-        top, left = 1 + r * (height + 1), 1 + c * (width + 1)
-        mosaic[top : top + height, left : left + width] = arr[k]
+        raise ValueError(f"{who} draws grey-scale images, got shape {arr.shape}")
+    return arr
+
+
+def _mosaic_figure(rows: list[np.ndarray], cols: int, caption: int = 0) -> tuple:
+    """Rows of grey images (each ``(n, H, W)``, n <= cols) drawn as ONE picture: light-grey
+    one-pixel gaps between them, and `caption` blank pixels above each row for text. One imshow
+    instead of one plot per image keeps it fast. Returns (figure, axes, the first pixel row of
+    each row of images, the first pixel column of each column)."""
+    plt = _pyplot()
+    height, width = rows[0].shape[1:]
+    step = height + 1 + caption
+    mosaic = np.full((len(rows) * step + 1, cols * (width + 1) + 1), 0.3, dtype=np.float32)
+    tops = [1 + caption + r * step for r in range(len(rows))]
+    lefts = [1 + c * (width + 1) for c in range(cols)]
+    for top, row in zip(tops, rows):
+        mosaic[top - caption : top, 1:-1] = 0.0  # a white band for the captions
+        for left, image in zip(lefts, row):
+            mosaic[top : top + height, left : left + width] = image
     inches = 0.75 * cols + 0.5
     fig, ax = plt.subplots(figsize=(inches, inches * mosaic.shape[0] / mosaic.shape[1] + 0.4))
     ax.imshow(mosaic, cmap="gray_r", vmin=0.0, vmax=1.0, interpolation="nearest")
-    ax.axis("off")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    return fig, ax, tops, lefts
+
+
+def plot_image_mosaic(
+    images: Any,
+    path: str | os.PathLike,
+    columns: int | None = None,
+    title: str = "",
+    labels: Any = None,
+) -> str:
+    """Grey-scale images tiled row by row into one picture (fast enough to save while a model
+    trains), each with its caption from `labels` above it if given. Returns the path."""
+    arr = _grey_images(images, "plot_image_mosaic")
+    n, height, width = arr.shape
+    rows, cols = _grid_shape(n) if columns is None else (-(-n // columns), columns)
+    caption = 0 if labels is None else max(4, height // 3)
+    fig, ax, tops, lefts = _mosaic_figure(
+        [arr[r * cols : (r + 1) * cols] for r in range(rows)], cols, caption
+    )
+    for k in range(n if labels is not None else 0):
+        r, c = divmod(k, cols)
+        x, y = lefts[c] + (width - 1) / 2, tops[r] - (caption + 1) / 2
+        ax.text(x, y, str(labels[k]), ha="center", va="center", fontsize=7)
     if title:
         ax.set_title(title, fontsize=9)
+    return _save(fig, path)
+
+
+def plot_image_rows(
+    rows: dict[str, Any], path: str | os.PathLike, title: str = "", column_titles: Any = None
+) -> str:
+    """Rows of grey-scale images, each row named on its left (e.g. originals above their
+    reconstructions, or the steps of a walk between two codes); rows may differ in length.
+    Returns the path."""
+    arrays = [_grey_images(images, "plot_image_rows") for images in rows.values()]
+    height, width = arrays[0].shape[1:]
+    fig, ax, tops, lefts = _mosaic_figure(arrays, max(len(a) for a in arrays))
+    ax.set_yticks([top + (height - 1) / 2 for top in tops], list(rows), fontsize=9)
+    ax.tick_params(length=0)
+    if column_titles is not None:
+        ax.xaxis.tick_top()
+        ticks = [left + (width - 1) / 2 for left in lefts][: len(column_titles)]
+        ax.set_xticks(ticks, [str(t) for t in column_titles], fontsize=8)
+    if title:
+        ax.set_title(title, fontsize=10)
     return _save(fig, path)

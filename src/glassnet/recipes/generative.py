@@ -19,7 +19,7 @@ from ..data.datasets.digits import load_digits
 from ..explain import SampleQuality, sample_quality
 from ..models import LeNet5, SmallCNN
 from ..nn.module import Module
-from ..plot import plot_image_grid
+from ..plot import plot_image_mosaic
 from ..tensor import Tensor
 from ..train import evaluate, fit
 
@@ -87,12 +87,11 @@ def judge_samples(
     quality = sample_quality(judge, samples)
     say(f"sample quality: {quality}")
     labels = [f"{p} {c:.2f}" for p, c in zip(quality.predicted[:shown], quality.confidence[:shown])]
-    path = plot_image_grid(
+    path = plot_image_mosaic(
         samples.numpy()[:shown],
         os.path.join(out_dir, file),
-        predicted=np.arange(len(labels)),
-        class_names=labels,
-        title=f"{title}: the judge's label and probability for each",
+        labels=labels,
+        title=f"{title}\nabove each: the judge's label and its probability",
     )
     return quality, path
 

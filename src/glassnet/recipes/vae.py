@@ -106,18 +106,14 @@ def latent_walks(model: VAE, x: Tensor, labels: Tensor, pairs: int = 5, steps: i
     return rows
 
 
-def manifold(model: VAE, per_side: int = 15) -> dict:
-    """The 2-D code space decoded on a grid: codes at evenly spaced quantiles of N(0, 1) in
-    each direction (rows named by their z2)."""
+def manifold(model: VAE, per_side: int = 15) -> np.ndarray:
+    """The 2-D code space decoded on a grid, row by row: codes at evenly spaced quantiles of
+    N(0, 1), z1 growing to the right and z2 growing upwards."""
     from statistics import NormalDist
 
     values = [NormalDist().inv_cdf(q) for q in np.linspace(0.03, 0.97, per_side)]
     grid = np.array([[x, y] for y in values[::-1] for x in values], dtype=np.float32)
-    images = model.sample(len(grid), z=tensor(grid)).numpy()
-    return {
-        f"z2 = {y:+.2f}": images[r * per_side : (r + 1) * per_side]
-        for r, y in enumerate(values[::-1])
-    }
+    return model.sample(len(grid), z=tensor(grid)).numpy()
 
 
 def run(
@@ -217,10 +213,12 @@ def run(
     )
     if latent == 2:
         files.append(
-            plot_image_rows(
+            plot_image_mosaic(
                 manifold(model),
                 os.path.join(out_dir, "manifold.png"),
-                title="the 2-D code space, decoded (z1 left to right)",
+                columns=15,
+                title="the 2-D code space decoded: z1 from -1.9 (left) to 1.9 (right), z2 from "
+                "1.9 (top) to -1.9 (bottom)",
             )
         )
     files.append(os.path.join(out_dir, "model.safetensors"))
