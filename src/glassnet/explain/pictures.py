@@ -56,6 +56,7 @@ def plot_saliency(
     for ax in axes.flat:
         ax.axis("off")
     fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
     return _save(fig, path)
 
 
@@ -93,9 +94,10 @@ def plot_adversarial(
         axes[2, k].imshow(diff[k], cmap="RdBu_r", vmin=-limit, vmax=limit)
     axes[0, 0].set_ylabel("original")
     axes[1, 0].set_ylabel("adversarial")
-    axes[2, 0].set_ylabel("difference")
+    axes[2, 0].set_ylabel(f"change (±{limit:.2g})")
     for ax in axes.flat:
         ax.set_xticks([])
         ax.set_yticks([])
     fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
     return _save(fig, path)
