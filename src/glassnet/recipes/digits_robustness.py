@@ -51,6 +51,7 @@ from ..optim.lr_scheduler import CosineAnnealingLR
 from ..plot import plot_series
 from ..random import Generator
 from ..train import fit, predict
+from .console import writer
 
 
 def _train(model: SmallCNN, data: Any, epochs: int, lr: float, progress: bool | None) -> float:
@@ -133,7 +134,7 @@ def run(
 
     `adv_epochs` (default: `epochs`) for the adversarial training with `train_steps`-step PGD
     at `train_eps`; `attack_steps`-step PGD for the evaluation."""
-    say = print if verbose else (lambda *a, **k: None)
+    say = writer(verbose)
     adv_epochs = epochs if adv_epochs is None else adv_epochs
     manual_seed(seed)
     x_train, y_train = load_digits("train")

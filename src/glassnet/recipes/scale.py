@@ -20,6 +20,7 @@ from ..explain import summary
 from ..meta import device
 from ..models.resnet import resnet50
 from ..nn import Linear
+from .console import writer
 
 QUOTE = (
     '"A CNN processing a 224x224 image might have 25 million parameters; a fully connected '
@@ -49,7 +50,7 @@ def run(
     """Count ResNet-50 and a fully connected first layer for a 3 x `image_size`^2 image with
     `hidden` units, on the meta device; print the guide's comparison (`seed` and `progress` are
     accepted for the CLI; nothing here is random or trained)."""
-    say = print if verbose else (lambda *a, **k: None)
+    say = writer(verbose)
     inputs = 3 * image_size * image_size
     tracemalloc.start()
     start = time.perf_counter()
