@@ -15,6 +15,11 @@ network is trained as in digits-cnn; then:
 Writes to `out_dir`: saliency.png, adversarial.png (the plain network fooled),
 adversarial_robust.png (the same attack on the adversarially trained one), robustness.png
 (accuracy against eps) and both models' weights.
+
+Measured with the defaults (seed 0): the plain CNN reads 98.9% of the 360 test digits, 0.3%
+under 10-step PGD at eps 0.2 (11.9% under FGSM), its wrong answers 99% confident on average;
+trained on 7-step PGD examples it reads 98.6% clean and 74.7% under the same attack. About 4
+minutes of one core, most of it the adversarial training.
 """
 
 from __future__ import annotations
