@@ -214,6 +214,45 @@ def test_tiny_gpt_memorises_a_string():
     assert "the cat" + written == (text * 3)[: 7 + 30]
 
 
+def test_evaluation_scores_every_character_once_with_its_context():
+    from glassnet.data.datasets.text import CharCorpus
+    from glassnet.recipes.shakespeare_gpt import evaluate_gpt
+
+    rng = np.random.default_rng(0)
+    corpus = CharCorpus("".join(rng.choice(list("abcdefgh"), 200)), val_fraction=0.5)
+    gn.manual_seed(0)
+    model = scrambled(GPT(len(corpus.vocab), CONTEXT, d_model=32, n_layers=2, n_heads=4)).train()
+    ids = corpus.val_ids
+    n = len(ids) - 1
+
+    def losses(start: int) -> np.ndarray:
+        """Cross-entropy at each position of the window of CONTEXT characters at `start`."""
+        window = ids[start : start + CONTEXT + 1]
+        logits = model(gn.tensor(window[None, :-1])).data[0].astype(np.float64)
+        top = logits.max(-1)
+        log_z = np.log(np.exp(logits - top[:, None]).sum(-1)) + top
+        return log_z - logits[np.arange(CONTEXT), window[1:]]
+
+    with gn.no_grad():
+        model.eval()
+        # stride 1: the first window in full, then every character from the CONTEXT before it
+        expected = (losses(0).sum() + sum(losses(s)[-1] for s in range(1, n - CONTEXT + 1))) / n
+        # disjoint windows, and a last one flush with the end that scores only what is new
+        starts = list(range(0, n - CONTEXT + 1, CONTEXT))
+        disjoint = sum(losses(s).sum() for s in starts)
+        covered = starts[-1] + CONTEXT
+        disjoint += losses(n - CONTEXT)[CONTEXT - (n - covered) :].sum()
+        model.train()
+    assert n % CONTEXT != 0  # the last window overlaps: the test covers that case
+    assert evaluate_gpt(model, corpus, stride=1) == pytest.approx(expected, rel=1e-6)
+    assert evaluate_gpt(model, corpus, stride=CONTEXT, batch_size=3) == pytest.approx(
+        disjoint / n, rel=1e-6
+    )
+    assert model.training  # the mode it was in
+    with pytest.raises(ValueError, match="stride"):
+        evaluate_gpt(model, corpus, stride=0)
+
+
 def test_save_load_and_sample_command(tmp_path, capsys):
     model = small_gpt()
     vocab = Vocabulary("abcdefghijklm")

@@ -8,6 +8,12 @@ decay of the learning rate, and gradient clipping. Samples are printed as it tra
 the recipe draws which characters each attention head looks at for a piece of the text, measures
 how much faster the key/value cache makes writing, and saves the model for `glassnet sample`.
 
+With the defaults (4 layers of width 128 and 4 heads, context 128, batches of 16 windows, learning
+rate 6e-3 down to 6e-4) the model reached 1.54 nats/char on the validation text in 18.5 minutes
+on one core of this project's 2-core machine (OPENBLAS_NUM_THREADS=1, 4,575 steps); 4-minute
+trials picked the batch size and learning rate (batch 32 at 3e-3: 2.07; at 6e-3: 1.89; batch 16
+at 6e-3: 1.79).
+
 Tiny Shakespeare is downloaded once and cached (offline: put input.txt in a folder and set
 ``GLASSNET_DATA=/that/folder``); when it can be had neither way, the model learns the Python
 standard library's source instead, which is always on this machine.
@@ -63,19 +69,51 @@ def load_corpus(
     return CharCorpus(load_python_source(), name="Python standard library source")
 
 
-def evaluate_gpt(model: GPT, corpus: CharCorpus, split: str = "val", batch_size: int = 32) -> float:
-    """Mean cross-entropy per character (nats) over the whole split, read in consecutive windows
-    of the model's context, in eval mode and without gradients."""
+def evaluate_gpt(
+    model: GPT,
+    corpus: CharCorpus,
+    split: str = "val",
+    batch_size: int = 32,
+    stride: int | None = None,
+) -> float:
+    """Mean cross-entropy per character (nats) over the whole split, in eval mode and without
+    gradients.
+
+    The text is read in windows of the model's context that overlap: each starts `stride`
+    characters after the one before (half the context by default), and only the characters no
+    earlier window scored count. So every character after the first `context` is predicted from
+    at least ``context - stride`` characters before it, as when the model writes. With
+    ``stride=context`` the windows are disjoint and the first characters of each are predicted
+    from almost nothing: for the 20-minute model that read 1.563 nats/char instead of 1.541."""
+    ids = corpus.split(split)
+    targets_total = len(ids) - 1
+    length = min(model.context, targets_total)
+    stride = length // 2 if stride is None else stride
+    if not 1 <= stride <= length:
+        raise ValueError(f"evaluate_gpt: stride must be in [1, {length}], got {stride}")
+    starts = list(range(0, targets_total - length + 1, stride))
+    if starts[-1] + length < targets_total:  # a last window that ends with the text
+        starts.append(targets_total - length)
+    # window w scores its positions from first[w] on: the targets that earlier windows did not
+    ends = np.array(starts) + length
+    first = np.maximum(np.concatenate([[0], ends[:-1]]) - np.array(starts), 0)
     was_training = model.training
     model.eval()
-    total, count = 0.0, 0
-    with no_grad():
-        for inputs, targets in corpus.stream(batch_size, model.context, split):
-            _, loss = model(inputs, targets)
-            total += float(loss.data) * targets.data.size
-            count += targets.data.size
-    model.train(was_training)
-    return total / count
+    total = 0.0
+    try:
+        with no_grad():
+            for b in range(0, len(starts), batch_size):
+                rows = np.array(starts[b : b + batch_size])[:, None] + np.arange(length + 1)
+                window = ids[rows]
+                logits = model(Tensor(window[:, :-1].astype(np.int64))).data.astype(np.float64)
+                top = logits.max(axis=-1, keepdims=True)
+                log_z = np.log(np.exp(logits - top).sum(axis=-1)) + top[..., 0]
+                picked = np.take_along_axis(logits, window[:, 1:, None], axis=-1)[..., 0]
+                scored = np.arange(length) >= first[b : b + batch_size, None]
+                total += float(((log_z - picked) * scored).sum())
+    finally:
+        model.train(was_training)
+    return total / targets_total
 
 
 def sample_text(
@@ -110,13 +148,13 @@ def run(
     n_layers: int = 4,
     n_heads: int = 4,
     dropout: float = 0.0,
-    batch_size: int = 32,
-    lr: float = 3e-3,
-    min_lr: float = 3e-4,
+    batch_size: int = 16,
+    lr: float = 6e-3,
+    min_lr: float = 6e-4,
     weight_decay: float = 0.1,
     warmup_steps: int = 100,
     clip: float = 1.0,
-    eval_every: float = 60.0,
+    eval_every: float = 120.0,
     corpus: str = "auto",
     prompt: str | None = None,
     root: str | os.PathLike | None = None,
