@@ -20,7 +20,7 @@ def test_vae_trained_in_both_libraries_ends_at_the_same_test_elbo():
     gn.manual_seed(0)
     x_train = load_digits("train", flatten=False)[0].numpy()
     x_test = load_digits("test", flatten=False)[0].numpy()
-    latent, hidden, epochs, batch = 8, (256, 128), 15, 32
+    latent, hidden, epochs, batch = 8, (256, 128), 25, 32
     ours = VAE((1, 8, 8), latent, hidden)
     theirs = TorchVAE((1, 8, 8), latent, hidden)
     copy_weights(ours, theirs)

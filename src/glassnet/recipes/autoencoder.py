@@ -9,6 +9,9 @@ network's bends buy. It also writes originals next to both reconstructions, wher
 images' codes lie (coloured by digit), and what comes out when random codes are decoded: a plain
 autoencoder was never asked to make its codes fill a known region, which is what the VAE adds.
 Digits (offline; `glassnet train digits-ae`) or MNIST (`glassnet train mnist-ae`).
+
+Measured with seed 0 on one core: on the digits, 100 epochs (22 s) reach a test MSE of 0.00540
+against PCA's 0.01114; on MNIST's offline split, 15 epochs (94 s) reach 0.01026 against 0.02714.
 """
 
 from __future__ import annotations

