@@ -22,6 +22,7 @@ from ..nn.module import Module
 from ..plot import plot_image_mosaic
 from ..tensor import Tensor
 from ..train import evaluate, fit
+from .console import writer
 
 DATASETS = ("digits", "mnist")
 Say = Callable[..., None]
@@ -47,10 +48,10 @@ def begin(
     recipe: str, data: str, split: str, seed: int, verbose: bool
 ) -> tuple[Say, tuple, tuple, str]:
     """A recipe's first steps: check `data`, seed glassnet's generator, load the images and say
-    what they are. Returns the print function (silent unless `verbose`), the training and test
-    (images, labels) and the description."""
+    what they are. Returns the print function (`console.writer`: clear of the progress bar,
+    silent unless `verbose`), the training and test (images, labels) and the description."""
     check_data(recipe, data)
-    say: Say = print if verbose else (lambda *a, **k: None)
+    say = writer(verbose)
     manual_seed(seed)
     train, test, described = load_images(data, split, say)
     say(described)
