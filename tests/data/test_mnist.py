@@ -168,7 +168,15 @@ def test_dead_server_is_a_clear_error(dead_url, cache, monkeypatch):
     assert f"{dead_url}{IMAGES}: cannot connect" in message
     assert f"{dead_url}other/{IMAGES}: cannot connect" in message
     assert "GLASSNET_DATA" in message and str(cache / "MNIST") in message
-    assert files_in(cache) == []
+    assert not cache.exists()  # nor the folders it made for the files
+
+
+def test_a_failed_download_keeps_folders_that_were_there(dead_url, cache, monkeypatch):
+    (cache / "MNIST").mkdir(parents=True)
+    use_mirrors(monkeypatch, dead_url)
+    with pytest.raises(DownloadError):
+        load_mnist("test")
+    assert (cache / "MNIST").is_dir() and files_in(cache) == []
 
 
 def test_corrupted_download_is_rejected_and_removed(served, cache, monkeypatch):

@@ -118,10 +118,33 @@ def download(
     """
     urls = [urls] if isinstance(urls, str) else list(urls)
     folder = data_dir(root)
-    folder.mkdir(parents=True, exist_ok=True)
     target = folder / filename
     if target.is_file() and sha256_of(target) == sha256.lower():
         return target
+    # the folders this call creates, deepest first: a failed download removes them again
+    created = [p for p in (folder, *folder.parents) if not p.exists()]
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        return _download_into(urls, filename, sha256, folder, target, timeout, quiet)
+    except BaseException:
+        for path in created:
+            try:
+                path.rmdir()  # only if still empty: another process may have put files there
+            except OSError:
+                break
+        raise
+
+
+def _download_into(
+    urls: list[str],
+    filename: str,
+    sha256: str,
+    folder: Path,
+    target: Path,
+    timeout: float | None,
+    quiet: bool,
+) -> Path:
+    """Try each mirror in turn; the file lands in `target` only whole and checked."""
     failures = []
     for url in urls:
         if not quiet:
