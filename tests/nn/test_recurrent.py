@@ -469,6 +469,17 @@ def test_embedding_matches_torch(options, dtype):
     assert ours.padding_idx == theirs.padding_idx
 
 
+def test_embedding_of_no_indices_and_of_many():
+    weight = random((50, 4), np.float64)
+    for idx in (np.zeros((0,), np.int64), np.random.default_rng(0).integers(0, 50, (64, 33))):
+        ours = Tensor(weight.copy(), requires_grad=True)
+        theirs = torch.tensor(weight.copy(), requires_grad=True)
+        upstream = random((*idx.shape, 4), np.float64, seed=3)
+        F.embedding(Tensor(idx), ours).backward(Tensor(upstream))
+        TF.embedding(torch.tensor(idx), theirs).backward(torch.tensor(upstream))
+        np.testing.assert_allclose(ours.grad.data, theirs.grad.numpy(), rtol=1e-12, atol=1e-12)
+
+
 def test_embedding_max_norm_matches_torch():
     ours, theirs = pair("Embedding", 10, 3, max_norm=1.0)
     out = ours(Tensor(INDICES))
