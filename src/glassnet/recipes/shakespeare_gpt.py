@@ -9,8 +9,8 @@ the recipe draws which characters each attention head looks at for a piece of th
 how much faster the key/value cache makes writing, and saves the model for `glassnet sample`.
 
 With the defaults (4 layers of width 128 and 4 heads, context 128, batches of 16 windows, learning
-rate 6e-3 down to 6e-4) the model reached 1.54 nats/char on the validation text in 18.5 minutes
-on one core of this project's 2-core machine (OPENBLAS_NUM_THREADS=1, 4,575 steps); 4-minute
+rate 6e-3 down to 6e-4) the model reached 1.501 nats/char on the validation text in 20 minutes on
+this project's 2-core machine (5,748 steps), and 1.54 in 18.5 minutes on one core; 4-minute
 trials picked the batch size and learning rate (batch 32 at 3e-3: 2.07; at 6e-3: 1.89; batch 16
 at 6e-3: 1.79).
 
