@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import glassnet.io.weights as weights
-from glassnet.io import load, load_into, load_metadata, save
+from glassnet.io import load, load_into, load_metadata, save, save_json
 from glassnet.tensor import Tensor
 
 FORMATS = [".safetensors", ".npz"]
@@ -150,6 +150,19 @@ def test_failed_write_leaves_previous_file_intact(tmp_path, monkeypatch, ext):
         save(state(1), path)
     assert path.read_bytes() == before
     assert files_in(tmp_path) == [f"w{ext}"]
+
+
+def test_json_documents_are_written_atomically(tmp_path, monkeypatch):
+    import json
+
+    path = tmp_path / "model.json"
+    assert save_json({"vocab": "ab", "model": {"n": 2}}, path) == str(path)
+    before = path.read_bytes()
+    assert json.loads(before) == {"vocab": "ab", "model": {"n": 2}}
+    monkeypatch.setattr(weights.os, "fsync", disk_full)
+    with pytest.raises(OSError, match="No space left"):
+        save_json({"vocab": "abc"}, path)
+    assert path.read_bytes() == before and files_in(tmp_path) == ["model.json"]
 
 
 def test_failed_first_write_leaves_nothing(tmp_path, monkeypatch):

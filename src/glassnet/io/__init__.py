@@ -5,6 +5,6 @@ state_dict, and `load_into(model, path)` puts it straight into a model. Both `.s
 (readable by PyTorch) and NumPy's `.npz` are supported; neither format can run code when loaded.
 """
 
-from .weights import SUPPORTED_EXTENSIONS, load, load_into, load_metadata, save
+from .weights import SUPPORTED_EXTENSIONS, load, load_into, load_metadata, save, save_json
 
-__all__ = ["SUPPORTED_EXTENSIONS", "load", "load_into", "load_metadata", "save"]
+__all__ = ["SUPPORTED_EXTENSIONS", "load", "load_into", "load_metadata", "save", "save_json"]

@@ -63,6 +63,14 @@ def save(
         _atomic_write(path, lambda f: _write_npz(f, entries))
 
 
+def save_json(document: Any, path: PathLike) -> str:
+    """Write `document` (JSON values) to `path` as indented JSON, atomically, as `save` does."""
+    path = os.fspath(path)
+    payload = (json.dumps(document, indent=2) + "\n").encode("utf-8")
+    _atomic_write(path, lambda f: f.write(payload))
+    return path
+
+
 def load(path: PathLike) -> OrderedDict[str, Tensor]:
     """Read a weights file written by `save` (or by PyTorch via safetensors) into a state_dict.
 

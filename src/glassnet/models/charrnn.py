@@ -19,7 +19,7 @@ import numpy as np
 
 from ..autograd import no_grad
 from ..data.datasets.text import Vocabulary
-from ..io import load_into, save
+from ..io import load_into, save, save_json
 from ..nn.layers import GRU, LSTM, RNN, Dropout, Embedding, Linear
 from ..nn.module import Module
 from ..random import Generator, as_rng
@@ -134,23 +134,33 @@ def save_char_rnn(
     """Write the weights to `path` (``.safetensors`` or ``.npz``) and, next to them under the same
     name with ``.json``, what is needed to use them: the vocabulary, the model's config and any
     `info` (JSON values). Returns both paths."""
+    return save_char_model(model, vocab, path, CONFIG_FORMAT, "save_char_rnn", **info)
+
+
+def save_char_model(
+    model: Any,
+    vocab: Vocabulary,
+    path: str | os.PathLike,
+    config_format: str,
+    name: str,
+    **info: Any,
+) -> tuple[str, str]:
+    """What `save_char_rnn` and `save_gpt` do: the weights, then the JSON document (its
+    "format" `config_format`) next to them, both written atomically."""
     weights = Path(path)
     if len(vocab) != model.vocab_size:
         raise ValueError(
-            f"save_char_rnn: the vocabulary has {len(vocab)} characters but the model "
-            f"{model.vocab_size}"
+            f"{name}: the vocabulary has {len(vocab)} characters but the model {model.vocab_size}"
         )
     save(model, weights)
-    config = weights.with_suffix(".json")
     document = {
-        "format": CONFIG_FORMAT,
+        "format": config_format,
         "weights": weights.name,
         "vocab": vocab.chars,
         "model": model.config(),
         **info,
     }
-    config.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
-    return str(weights), str(config)
+    return str(weights), save_json(document, weights.with_suffix(".json"))
 
 
 def load_char_rnn(path: str | os.PathLike) -> tuple[CharRNN, Vocabulary, dict[str, Any]]:

@@ -25,7 +25,7 @@ import numpy as np
 
 from ..autograd import is_grad_enabled, no_grad
 from ..data.datasets.text import Vocabulary
-from ..io import load_into, save
+from ..io import load_into
 from ..nn import functional as F
 from ..nn.container import ModuleList
 from ..nn.init import normal_, zeros_
@@ -35,7 +35,7 @@ from ..ops.attention import attention
 from ..optim import AdamW
 from ..random import Generator, as_rng
 from ..tensor import Tensor
-from .charrnn import load_char_rnn
+from .charrnn import load_char_rnn, save_char_model
 from .sampling import check_prompt, sample_next
 
 
@@ -389,22 +389,7 @@ def save_gpt(
     """Write the weights to `path` (``.safetensors`` or ``.npz``) and, next to them under the same
     name with ``.json``, the vocabulary, the model's config and any `info` (JSON values), so that
     `load_char_model` (and ``glassnet sample``) can rebuild it. Returns both paths."""
-    weights = Path(path)
-    if len(vocab) != model.vocab_size:
-        raise ValueError(
-            f"save_gpt: the vocabulary has {len(vocab)} tokens but the model {model.vocab_size}"
-        )
-    save(model, weights)
-    config = weights.with_suffix(".json")
-    document = {
-        "format": CONFIG_FORMAT,
-        "weights": weights.name,
-        "vocab": vocab.chars,
-        "model": model.config(),
-        **info,
-    }
-    config.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
-    return str(weights), str(config)
+    return save_char_model(model, vocab, path, CONFIG_FORMAT, "save_gpt", **info)
 
 
 def load_char_model(path: str | os.PathLike) -> tuple[Module, Vocabulary, dict[str, Any]]:
