@@ -210,6 +210,13 @@ def test_unreachable_and_offline(tmp_path, cache, monkeypatch):
 
     with pytest.raises(SystemExit, match="set GLASSNET_DATA=/that/folder"):
         load_corpus()
+    from glassnet.recipes.shakespeare_gpt import load_corpus as load_gpt_corpus
+
+    with pytest.raises(SystemExit, match="^shakespeare-gpt needs Tiny Shakespeare"):
+        load_gpt_corpus("shakespeare")
+    said = []
+    fallback = load_gpt_corpus("auto", say=said.append)  # offline: the stdlib's source instead
+    assert fallback.name == "Python standard library source" and "could not be had" in said[0]
     # a folder holding input.txt itself (or a tinyshakespeare/ subfolder) works offline
     offline = tmp_path / "offline"
     offline.mkdir()

@@ -61,9 +61,9 @@ def evaluate_char_rnn(
 
 
 def sample_text(
-    model: CharRNN, corpus: CharCorpus, prompt: str, length: int, temperature: float = 0.8
+    model: Any, corpus: CharCorpus, prompt: str, length: int, temperature: float = 0.8
 ) -> str:
-    """The prompt and `length` characters the model writes after it."""
+    """The prompt and `length` characters the model (a CharRNN or a GPT) writes after it."""
     new = model.generate(corpus.vocab.encode(prompt), length, temperature=temperature)
     return prompt + corpus.vocab.decode(new)
 

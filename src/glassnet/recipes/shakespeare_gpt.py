@@ -39,7 +39,9 @@ from ..optim.lr_scheduler import warmup_cosine
 from ..plot import plot_series, plot_token_attention
 from ..random import Generator
 from ..tensor import Tensor
+from .char_rnn import sample_text
 from .console import clock, writer
+from .shakespeare_lstm import load_corpus as load_shakespeare
 
 PROMPTS = {"Tiny Shakespeare": "ROMEO:", "Python standard library source": "def "}
 
@@ -53,15 +55,12 @@ def load_corpus(
         raise ValueError(
             f"shakespeare-gpt: corpus must be 'auto', 'shakespeare' or 'python', got {corpus!r}"
         )
-    if corpus != "python":
+    if corpus == "shakespeare":
+        return load_shakespeare(root, "shakespeare-gpt")
+    if corpus == "auto":
         try:
             return CharCorpus(load_tiny_shakespeare(root), name="Tiny Shakespeare")
         except (DownloadError, OSError) as error:
-            if corpus == "shakespeare":
-                raise SystemExit(
-                    "shakespeare-gpt needs Tiny Shakespeare (input.txt); offline, put it in a "
-                    f"folder and set GLASSNET_DATA=/that/folder ({error})"
-                ) from error
             say(
                 f"Tiny Shakespeare could not be had ({type(error).__name__}: {error}); learning "
                 "the Python standard library's source instead"
@@ -114,14 +113,6 @@ def evaluate_gpt(
     finally:
         model.train(was_training)
     return total / targets_total
-
-
-def sample_text(
-    model: GPT, corpus: CharCorpus, prompt: str, length: int, temperature: float = 0.8
-) -> str:
-    """The prompt and `length` characters the model writes after it."""
-    new = model.generate(corpus.vocab.encode(prompt), length, temperature=temperature)
-    return prompt + corpus.vocab.decode(new)
 
 
 def generation_speed(model: GPT, corpus: CharCorpus, prompt: str) -> dict:

@@ -22,14 +22,16 @@ from ..data.download import DownloadError
 from .char_rnn import train_char_rnn
 
 
-def load_corpus(root: str | os.PathLike | None = None) -> CharCorpus:
-    """Tiny Shakespeare, the last 10% held out for validation; a clear SystemExit when it can
-    be neither found nor downloaded."""
+def load_corpus(
+    root: str | os.PathLike | None = None, recipe: str = "shakespeare-lstm"
+) -> CharCorpus:
+    """Tiny Shakespeare, the last 10% held out for validation; a clear SystemExit, naming the
+    `recipe` that needs it, when it can be neither found nor downloaded."""
     try:
         text = load_tiny_shakespeare(root)
     except (DownloadError, OSError) as error:
         raise SystemExit(
-            "shakespeare-lstm needs Tiny Shakespeare (input.txt, 1.1 MB). It is downloaded from "
+            f"{recipe} needs Tiny Shakespeare (input.txt, 1.1 MB). It is downloaded from "
             f"{TINY_SHAKESPEARE_URLS[0]} when the internet can be reached; offline, put input.txt "
             "in a folder and set GLASSNET_DATA=/that/folder (or pass root=). "
             f"({error})"
