@@ -9,6 +9,7 @@ gradients that reach each weight. That is all "learning from errors" needs.
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -38,8 +39,15 @@ class Node:
 # Grad mode: whether operations record the graph.
 
 
-class _GradMode:
+class _GradModeState(threading.local):
+    """Grad mode lives in one object per thread, as in PyTorch: a `no_grad` block in one thread
+    (a playground tab drawing its heatmaps) never switches off the graph of another thread that
+    is training. Every new thread starts with grad mode on (the class attribute)."""
+
     enabled = True
+
+
+_GradMode = _GradModeState()
 
 
 def is_grad_enabled() -> bool:

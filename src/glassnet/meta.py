@@ -25,6 +25,7 @@ that sets the default device for layers and factory functions created inside it.
 from __future__ import annotations
 
 import math
+import threading
 import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -83,34 +84,44 @@ class device(str):  # noqa: N801 (PyTorch's name)
         return f"device(type={str(self)!r})"
 
     def __enter__(self) -> device:
-        _default_devices.append(self)
+        _device_stack().append(self)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        _default_devices.pop()
+        _device_stack().pop()
 
 
 CPU = device("cpu")
 META = device("meta")
-_default_devices: list[device] = [CPU]
+_thread_devices = threading.local()  # each thread's stack of `with device(...)` blocks
+
+
+def _device_stack() -> list[device]:
+    """This thread's default devices, innermost last: per thread, as in PyTorch, so a `with
+    glassnet.device("meta")` block in one thread never moves another thread's new tensors."""
+    stack = getattr(_thread_devices, "stack", None)
+    if stack is None:
+        stack = _thread_devices.stack = [CPU]
+    return stack
 
 
 def as_device(value: Any, where: str = "device") -> device:
     """`value` ("cpu", "meta", a `device`, or anything whose str() is one of them) as a
     `device`; None gives the default device."""
     if value is None:
-        return _default_devices[-1]
+        return _device_stack()[-1]
     return META if _device_name(value, where) == "meta" else CPU
 
 
 def get_default_device() -> device:
     """The device of layers and tensors made without a ``device=`` argument ("cpu" unless set)."""
-    return _default_devices[-1]
+    return _device_stack()[-1]
 
 
 def set_default_device(value: Any) -> None:
-    """Make layers and factory functions create their tensors on `value` ("cpu" or "meta")."""
-    _default_devices[-1] = as_device(value, "set_default_device")
+    """Make layers and factory functions created in this thread put their tensors on `value`
+    ("cpu" or "meta"); other threads keep their own default, as in PyTorch."""
+    _device_stack()[-1] = as_device(value, "set_default_device")
 
 
 # --------------------------------------------------------------------------------------------------
