@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from . import autograd
-from .autograd import Node, run_backward
+from .autograd import Node
 from .dtypes import bool_, float16, float32, float64, get_default_dtype, int32, int64
 from .meta import CPU, META, MetaArray, MetaTensorError, as_device
 
@@ -56,7 +56,18 @@ class Tensor:
         tensor([2., 4., 6.])
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "_node", "_retains_grad", "__weakref__")
+    # _output_nr: which output of its node this tensor is; _version: when it was last changed in
+    # place (see autograd.bump_version); _hooks: a leaf's gradient hooks.
+    __slots__ = (
+        "data",
+        "grad",
+        "requires_grad",
+        "_node",
+        "_output_nr",
+        "_version",
+        "_hooks",
+        "__weakref__",
+    )
     __array_ufunc__ = None  # make NumPy defer: `np.float32(2) * t` calls Tensor.__rmul__
     __hash__ = object.__hash__  # tensors are hashed by identity, as in PyTorch
 
@@ -64,25 +75,39 @@ class Tensor:
         self.data: np.ndarray = to_array(data, dtype)
         self.grad: Tensor | None = None
         self._node: Node | None = None
-        self._retains_grad = False
+        self._output_nr = 0
+        self._version = 0
+        self._hooks = None
         self.requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
 
     @staticmethod
-    def _make(data: np.ndarray, parents: tuple, backward: Any, name: str) -> Tensor:
-        """Wrap an op's output array; record the op when any input requires a gradient."""
-        if type(data) is not np.ndarray and type(data) is not MetaArray:
-            data = np.asarray(data)  # NumPy gives scalars for 0-d results: keep an array
+    def _make(
+        data: np.ndarray, parents: tuple, backward: Any, name: str, saved: tuple | None = None
+    ) -> Tensor:
+        """Wrap an op's output array; record the op when any input requires a gradient.
+
+        `saved` lists the inputs whose values `backward` reads (default: all `parents`); they
+        are checked for in-place changes before backward runs. Ops that only pass gradients
+        through (add, reshape, sum) save nothing: ``saved=()``."""
+        kind = type(data)
+        if kind is not np.ndarray:
+            if kind is MetaArray:
+                _check_same_device(parents, name)
+            else:
+                data = np.asarray(data)  # NumPy gives scalars for 0-d results: keep an array
         out = Tensor.__new__(Tensor)
         out.data = data
         out.grad = None
-        out._retains_grad = False
+        out._output_nr = 0
+        out._version = 0
+        out._hooks = None
         if autograd._GradMode.enabled:
             for p in parents:
                 if p.requires_grad:
                     out.requires_grad = True
-                    out._node = Node(parents, backward, name)
+                    out._node = Node(parents, backward, name, saved)
                     return out
         out.requires_grad = False
         out._node = None
@@ -238,8 +263,18 @@ class Tensor:
         """Keep `.grad` for this non-leaf tensor too after `backward()`."""
         if not self.requires_grad:
             raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
-        if self._node is not None:
-            self._retains_grad = True
+        autograd.retain_grad(self)
+
+    @property
+    def retains_grad(self) -> bool:
+        """True for a non-leaf tensor whose `.grad` is kept (see `retain_grad`)."""
+        return autograd.retains_grad(self)
+
+    def register_hook(self, hook: Any) -> Any:
+        """Call ``hook(grad)`` each time this tensor's gradient has been computed (once per
+        backward, with the whole gradient); a tensor it returns replaces the gradient. Returns a
+        handle whose ``remove()`` unregisters the hook."""
+        return autograd.register_tensor_hook(self, hook)
 
     # -- dtype conversion -------------------------------------------------------------------------
 
@@ -302,39 +337,21 @@ class Tensor:
         Called on a scalar loss, it needs no argument. For a non-scalar tensor, pass the gradient
         of some scalar with respect to it (its shape must match).
         """
-        if not self.requires_grad:
-            raise RuntimeError(
-                "element 0 of tensors does not require grad and does not have a grad_fn"
-            )
-        if gradient is None:
-            if self.data.size != 1:
-                raise RuntimeError(
-                    f"grad can be implicitly created only for scalar outputs; this tensor has "
-                    f"shape {self.data.shape}: pass a gradient of that shape to backward()"
-                )
-            grad = np.ones_like(self.data)
-        else:
-            grad = to_array(gradient, self.data.dtype)
-            if grad.shape != self.data.shape:
-                raise RuntimeError(
-                    f"backward(): gradient has shape {grad.shape} but the tensor has shape "
-                    f"{self.data.shape}"
-                )
-        if self._node is None:  # a leaf: its gradient is the one given
-            self.grad = Tensor(grad.copy()) if self.grad is None else self.grad + grad
-            return
-        run_backward(self, grad, retain_graph)
+        autograd.backward(self, None if gradient is None else [gradient], retain_graph)
 
     def zero_(self) -> Tensor:
         self.data[...] = 0
+        autograd.bump_version(self)
         return self
 
     def fill_(self, value: Any) -> Tensor:
         self.data[...] = value
+        autograd.bump_version(self)
         return self
 
     def copy_(self, src: Any) -> Tensor:
         self.data[...] = to_array(src)
+        autograd.bump_version(self)
         return self
 
     # -- in-place arithmetic: `w -= lr * w.grad` --------------------------------------------------
@@ -359,6 +376,7 @@ class Tensor:
                     f"{self.data.dtype} in {name}"
                 )
             self.data[...] = result
+            autograd.bump_version(self)
             return self
         if self._node is None and self.requires_grad:
             raise RuntimeError(
@@ -371,14 +389,26 @@ class Tensor:
                 "or transpose) while the graph is recorded; glassnet does not track views, so "
                 "write it out of place (x = x + y) or inside `with glassnet.no_grad():`"
             )
-        before = Tensor.__new__(Tensor)  # the old value keeps the old place in the graph
-        before.data, before.grad, before.requires_grad = self.data, None, self.requires_grad
-        before._node, before._retains_grad = self._node, False
-        result = op(before, other)
+        result = op(self._stand_in(), other)
         if result.data.dtype != self.data.dtype:
             result = result.to(self.data.dtype)
-        self.data, self._node, self.requires_grad = result.data, result._node, result.requires_grad
+        self._take_place_of(result)
         return self
+
+    def _stand_in(self) -> Tensor:
+        """A new tensor object for this tensor's current value and place in the graph: what an
+        in-place op recorded in the graph takes as its input (the old value)."""
+        before = Tensor._make(self.data, (), None, "StandIn")
+        before.requires_grad, before._node = self.requires_grad, self._node
+        before._output_nr, before._version = self._output_nr, self._version
+        return before
+
+    def _take_place_of(self, result: Tensor) -> None:
+        """Become `result` (the output of an in-place op recorded in the graph): its numbers and
+        its node; the version moves on, so nodes that saved the old value raise in backward."""
+        self.data, self._node, self.requires_grad = result.data, result._node, result.requires_grad
+        self._output_nr = result._output_nr
+        autograd.bump_version(self)
 
     def __iadd__(self, other: Any) -> Tensor:
         return self._in_place(_ops.add, other, "+=")
@@ -611,6 +641,7 @@ class Tensor:
 
     def clamp_(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
         np.clip(self.data, min, max, out=self.data)
+        autograd.bump_version(self)
         return self
 
     def maximum(self, other: Any) -> Tensor:
@@ -779,5 +810,19 @@ class Tensor:
     def gather(self, dim: int, index: Tensor) -> Tensor:
         return _ops.gather(self, dim, index)
 
+
+def _check_same_device(parents: tuple, name: str) -> None:
+    """An op with a meta output: every input must be on the meta device too (a 0-d CPU tensor,
+    such as a Python number, may join any device, as in PyTorch)."""
+    for p in parents:
+        if type(p.data) is not MetaArray and p.data.ndim and name not in _TRANSFERS:
+            raise RuntimeError(
+                f"{name}: expected all tensors to be on the same device, but found at least two "
+                f"devices, meta and cpu (an input of shape {tuple(p.data.shape)} is on cpu); "
+                "move it with .to('meta') first"
+            )
+
+
+_TRANSFERS = ("ToMeta",)  # ops whose whole point is to move a tensor to another device
 
 from . import ops as _ops  # noqa: E402  (the ops need the Tensor class defined above)

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from ..autograd import unbroadcast
+from ..autograd import record, unbroadcast
 from ..random import as_rng
 from ..tensor import Tensor
 from .fused import check_dropout_probability
@@ -77,7 +77,7 @@ def attention(
     need_weights: bool = False,
 ) -> tuple[Tensor, Tensor | None]:
     """`scaled_dot_product_attention`, also returning the attention weights ``(*, L, S)`` (after
-    dropout) when `need_weights`: a second graph node that shares the forward pass."""
+    dropout) when `need_weights`: a second output of the same graph node."""
     name = "scaled_dot_product_attention"
     q, k, v = query.data, key.data, value.data
     _check_qkv(name, q, k, v)
@@ -89,23 +89,18 @@ def attention(
     run = _Attention(q, k, v, masks, is_causal, scale, p, name)
     shapes = (q.shape, k.shape, v.shape)
 
-    def backward(g: np.ndarray) -> tuple:
-        grads = run.backward(g, query.requires_grad, key.requires_grad, value.requires_grad)
+    def backward(g: np.ndarray | None, g_weights: np.ndarray | None = None) -> tuple:
+        needs = (query.requires_grad, key.requires_grad, value.requires_grad)
+        *grads, ds = run.backward(g, g_weights, *needs)
         grads = [unbroadcast(d, s) if d is not None else None for d, s in zip(grads, shapes)]
-        return (*grads, *run.mask_grads(run.last_ds))
-
-    def backward_weights(g: np.ndarray) -> tuple:
-        ds = run.weights_backward(g)
-        dq, dk = run.score_grads(ds, query.requires_grad, key.requires_grad)
-        grads = [unbroadcast(dq, shapes[0]) if dq is not None else None]
-        grads += [unbroadcast(dk, shapes[1]) if dk is not None else None, None]
         return (*grads, *run.mask_grads(ds))
 
     parents = (query, key, value, *run.mask_parents)
-    out = Tensor._make(run.out, parents, backward, "ScaledDotProductAttention")
+    name = "ScaledDotProductAttention"
     if not need_weights:
-        return out, None
-    return out, Tensor._make(run.weights, parents, backward_weights, "AttentionWeights")
+        return Tensor._make(run.out, parents, backward, name), None
+    out, weights = record((run.out, run.weights), parents, backward, name)
+    return out, weights
 
 
 def multi_head_attention(
@@ -164,22 +159,17 @@ def multi_head_attention(
         views = [heads(filled[i], off, embed_dim) if i in filled else None for i, off in sources]
         return filled, views
 
-    def backward(g: np.ndarray) -> tuple:
-        filled, views = targets(all_written=True)
-        run.backward(heads(_heads_ready(g, batch_first), 0, embed_dim), *needs, outs=views)
-        return (*parent_grads(filled), *run.mask_grads(run.last_ds))
-
-    def backward_weights(g: np.ndarray) -> tuple:
-        filled, views = targets(all_written=False)
-        ds = run.weights_backward(g)
-        run.score_grads(ds, needs[0], needs[1], outs=views[:2])
+    def backward(g: np.ndarray | None, g_weights: np.ndarray | None = None) -> tuple:
+        filled, views = targets(all_written=g is not None)
+        g_heads = None if g is None else heads(_heads_ready(g, batch_first), 0, embed_dim)
+        *_, ds = run.backward(g_heads, g_weights, *needs, outs=views)
         return (*parent_grads(filled), *run.mask_grads(ds))
 
     parents = (*inputs, *run.mask_parents)
-    result = Tensor._make(out, parents, backward, "MultiheadAttention")
     if not need_weights:
-        return result, None
-    return result, Tensor._make(run.weights, parents, backward_weights, "AttentionWeights")
+        return Tensor._make(out, parents, backward, name), None
+    result, weights = record((out, run.weights), parents, backward, name)
+    return result, weights
 
 
 # -- the computation on arrays --------------------------------------------------------------------
@@ -221,27 +211,35 @@ class _Attention:
         self.out = np.matmul(self.weights, v, out=out)
         self.masks = masks
         self.mask_parents = tuple(t for _, t in masks if t is not None)
-        self.last_ds: np.ndarray | None = None
 
     def backward(
-        self, g: np.ndarray, need_q: bool, need_k: bool, need_v: bool, outs: Sequence = (None,) * 3
+        self,
+        g: np.ndarray | None,
+        g_weights: np.ndarray | None,
+        need_q: bool,
+        need_k: bool,
+        need_v: bool,
+        outs: Sequence = (None,) * 3,
     ) -> tuple:
-        """(dq, dk, dv) over the broadcast leading dimensions (None where not needed), written
-        into `outs` where given."""
-        g = _blas_ready(g)
-        dv = None
-        if need_v:
-            dv = np.matmul(np.swapaxes(self.weights, -1, -2), g, out=outs[2])
-        ds = None
-        if need_q or need_k or self.mask_parents:
-            ds = np.matmul(g, np.swapaxes(self.v, -1, -2))
-            if self.keep is not None:
-                ds *= self.keep
-            ds -= np.einsum("...i,...i->...", g, self.out)[..., None]
-            ds *= self.probs
-        self.last_ds = ds
+        """(dq, dk, dv, d_scores) over the broadcast leading dimensions (None where not needed),
+        from the gradients of the output and of the weights (either may be None); dq, dk and dv
+        are written into `outs` where given."""
+        dv = ds = None
+        if g is not None:
+            g = _blas_ready(g)
+            if need_v:
+                dv = np.matmul(np.swapaxes(self.weights, -1, -2), g, out=outs[2])
+            if need_q or need_k or self.mask_parents:
+                ds = np.matmul(g, np.swapaxes(self.v, -1, -2))
+                if self.keep is not None:
+                    ds *= self.keep
+                ds -= np.einsum("...i,...i->...", g, self.out)[..., None]
+                ds *= self.probs
+        if g_weights is not None:
+            from_weights = self.weights_backward(g_weights)
+            ds = from_weights if ds is None else ds + from_weights
         dq, dk = self.score_grads(ds, need_q, need_k, outs[:2])
-        return dq, dk, dv
+        return dq, dk, dv, ds
 
     def weights_backward(self, g: np.ndarray) -> np.ndarray:
         """The gradient of the (masked, scaled) scores from the gradient of the weights."""

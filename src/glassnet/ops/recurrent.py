@@ -27,6 +27,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from ..autograd import record
 from ..tensor import Tensor
 
 _NONLINEARITIES = ("tanh", "relu")
@@ -366,7 +367,7 @@ class _Sequence:
         last = 0 if self.r else self.T
         finals = [b[last].copy() for b in buffers]
         parents = (self.x, *self.states, self.w_ih, self.w_hh, self.b_ih, self.b_hh)
-        return _node_with_outputs([out, *finals], parents, backward, name)
+        return record([out, *finals], parents, backward, name)
 
     # -- backward --
 
@@ -419,40 +420,6 @@ class _Sequence:
 
 def _wanted(t: Tensor | None) -> bool:
     return t is not None and t.requires_grad
-
-
-def _node_with_outputs(
-    arrays: list[np.ndarray], parents: tuple, backward: Callable, name: str
-) -> tuple:
-    """Several output tensors of ONE graph node.
-
-    The node itself sits on a hidden empty tensor; each output is a tensor of its own whose
-    backward only hands its gradient over. The graph runs every output's backward before the
-    node's (they are its children), so `backward` then receives all of them at once, None for
-    an output that got no gradient. `parents` may hold None (an absent bias, a zero initial
-    state): it is left out of the graph and receives None.
-    """
-    present = tuple(p for p in parents if p is not None)
-    received: list = [None] * len(arrays)
-
-    def node_backward(_: np.ndarray) -> tuple:
-        grads = backward(*received)
-        received[:] = [None] * len(arrays)
-        return tuple(g for g, p in zip(grads, parents) if p is not None)
-
-    hub = Tensor._make(np.empty(0, arrays[0].dtype), present, node_backward, name)
-
-    def hand_over(k: int) -> Callable:
-        def backward_k(g: np.ndarray) -> tuple:
-            received[k] = g
-            return (_NOTHING,)
-
-        return backward_k
-
-    return tuple(Tensor._make(a, (hub,), hand_over(k), name) for k, a in enumerate(arrays))
-
-
-_NOTHING = np.empty(0)  # what an output hands its node: a token, the real gradient goes aside
 
 
 def _fold_biases(b_ih: Tensor | None, b_hh: Tensor | None, size: int) -> np.ndarray | None:

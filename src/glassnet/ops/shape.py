@@ -319,15 +319,14 @@ def setitem(a: Tensor, index: Any, value: Any) -> None:
     )
     if not recording:
         a.data[index] = value_arr
+        autograd.bump_version(a)
         return
     if a.requires_grad and a._node is None:
         raise RuntimeError(
             "a leaf Variable that requires grad is being used in an in-place operation; "
             "wrap it in `with glassnet.no_grad():` or operate on a clone()"
         )
-    old = Tensor.__new__(Tensor)
-    old.data, old.grad, old.requires_grad = a.data, None, a.requires_grad
-    old._node, old._retains_grad = a._node, False
+    old = a._stand_in()
     new = a.data.copy()
     new[index] = value_arr
     shape_of_value = np.shape(value_arr)
@@ -343,8 +342,7 @@ def setitem(a: Tensor, index: Any, value: Any) -> None:
         return g_old, g_value
 
     parents = (old, value_t) if value_t is not None else (old,)
-    made = Tensor._make(new, parents, backward, "CopySlices")
-    a.data, a.requires_grad, a._node = made.data, made.requires_grad, made._node
+    a._take_place_of(Tensor._make(new, parents, backward, "CopySlices", saved=()))
 
 
 def gather(a: Tensor, dim: int, index: Any) -> Tensor:
