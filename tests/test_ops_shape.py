@@ -595,11 +595,22 @@ def test_setitem_while_recording_matches_torch(name, dtype):
 
 def test_setitem_gradcheck():
     def fn(x, v):
-        y = x.exp()
+        y = x.sin()  # sin saves its input, not its output: y may change in place
         y[1:, np.array([0, 2])] = v
         return y * y
 
     gradcheck(fn, random((3, 4), seed=1), random((2, 2), seed=2))
+
+
+def test_setitem_into_an_output_that_backward_reads_raises_like_torch():
+    for lib_x in (
+        Tensor(random((3,)), requires_grad=True),
+        torch.tensor(random((3,)), requires_grad=True),
+    ):
+        y = lib_x.exp()  # exp's derivative is its output
+        y[0] = 0.0
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            y.sum().backward()
 
 
 def test_setitem_constant_into_intermediate():

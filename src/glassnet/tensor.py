@@ -234,7 +234,7 @@ class Tensor:
 
     def detach(self) -> Tensor:
         """The same numbers, cut off from the graph (shares memory, like PyTorch)."""
-        return Tensor._make(self.data, (), None, "Detach")
+        return Tensor._make(self.data, (), None, "Detach", saved=())
 
     def detach_(self) -> Tensor:
         self._node = None
@@ -298,7 +298,9 @@ class Tensor:
                 f"Tensor.to('cpu'): this tensor is on the 'meta' device (shape {self.shape}): "
                 "it has no values to copy; use module.to_empty(device='cpu') and initialise it"
             )
-        return Tensor._make(MetaArray(out.shape, out.dtype), (out,), lambda g: (g,), "ToMeta")
+        return Tensor._make(
+            MetaArray(out.shape, out.dtype), (out,), lambda g: (g,), "ToMeta", saved=()
+        )
 
     def astype(self, dtype: Any) -> Tensor:
         return _ops.astype(self, dtype)
@@ -617,7 +619,9 @@ class Tensor:
 
     def sign(self) -> Tensor:
         """-1, 0 or 1; its gradient is 0 (PyTorch still records it in the graph)."""
-        return Tensor._make(np.sign(self.data), (self,), lambda g: (np.zeros_like(g),), "Sign")
+        return Tensor._make(
+            np.sign(self.data), (self,), lambda g: (np.zeros_like(g),), "Sign", saved=()
+        )
 
     def sin(self) -> Tensor:
         return _ops.sin(self)

@@ -15,29 +15,12 @@ from typing import Any
 
 import numpy as np
 
+from ..autograd import is_grad_enabled
+from ..hooks import RemovableHandle, add_hook, check_callable
 from ..meta import MetaArray, as_device
 from ..tensor import Tensor
+from .backward_hooks import BackwardHookCall
 from .parameter import Parameter
-
-_hook_ids = itertools.count()
-
-
-class RemovableHandle:
-    """What ``register_forward_hook`` and friends return: ``handle.remove()`` unregisters the hook.
-    It is also a context manager, removing the hook when the ``with`` block ends."""
-
-    def __init__(self, hooks: OrderedDict, hook_id: int) -> None:
-        self._hooks = hooks
-        self.id = hook_id
-
-    def remove(self) -> None:
-        self._hooks.pop(self.id, None)
-
-    def __enter__(self) -> RemovableHandle:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.remove()
 
 
 class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
@@ -97,6 +80,7 @@ class Module:
         set_attr(self, "_modules", OrderedDict())
         set_attr(self, "_forward_pre_hooks", OrderedDict())
         set_attr(self, "_forward_hooks", OrderedDict())
+        set_attr(self, "_backward_hooks", OrderedDict())
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError(
@@ -106,7 +90,7 @@ class Module:
     # -- calling ----------------------------------------------------------------------------------
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if self._forward_pre_hooks or self._forward_hooks:
+        if self._forward_pre_hooks or self._forward_hooks or self._backward_hooks:
             return self._call_with_hooks(args, kwargs)
         return self.forward(*args, **kwargs)
 
@@ -125,11 +109,17 @@ class Module:
                 result = hook(self, args)
                 if result is not None:
                     args = result if isinstance(result, tuple) else (result,)
+        backward_call = None
+        if self._backward_hooks and is_grad_enabled():
+            backward_call = BackwardHookCall(self, list(self._backward_hooks.values()))
+            args = backward_call.wrap_inputs(args)
         output = self.forward(*args, **kwargs)
         for hook, with_kwargs in list(self._forward_hooks.values()):
             result = hook(self, args, kwargs, output) if with_kwargs else hook(self, args, output)
             if result is not None:
                 output = result
+        if backward_call is not None:
+            output = backward_call.wrap_outputs(output)
         return output
 
     def register_forward_pre_hook(
@@ -147,17 +137,21 @@ class Module:
         the output. With `with_kwargs`, the hook is ``hook(module, args, kwargs, output)``."""
         return self._add_hook(self._forward_hooks, hook, prepend, with_kwargs)
 
+    def register_full_backward_hook(
+        self, hook: Callable[..., Any], prepend: bool = False
+    ) -> RemovableHandle:
+        """Call ``hook(module, grad_input, grad_output)`` when the gradients with respect to this
+        module's tensor inputs have been computed (once per backward); a tuple it returns
+        replaces `grad_input`. See glassnet.nn.backward_hooks."""
+        check_callable(hook, f"{type(self).__name__}.register_full_backward_hook")
+        return add_hook(self._backward_hooks, hook, prepend)
+
     @staticmethod
     def _add_hook(
         hooks: OrderedDict, hook: Callable[..., Any], prepend: bool, with_kwargs: bool
     ) -> RemovableHandle:
-        if not callable(hook):
-            raise TypeError(f"a hook must be callable, got {type(hook).__name__}")
-        handle = RemovableHandle(hooks, next(_hook_ids))
-        hooks[handle.id] = (hook, bool(with_kwargs))
-        if prepend:
-            hooks.move_to_end(handle.id, last=False)
-        return handle
+        check_callable(hook, "register_forward_hook")
+        return add_hook(hooks, (hook, bool(with_kwargs)), prepend)
 
     # -- registering ------------------------------------------------------------------------------
 

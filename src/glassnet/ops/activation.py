@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from ..autograd import save_output
 from ..dtypes import get_default_dtype
 from ..tensor import Tensor
 from .reduction import normalize_dims
@@ -158,7 +159,7 @@ def sigmoid(a: Tensor) -> Tensor:
         d *= g
         return (d,)
 
-    return Tensor._make(out, (a,), backward, "Sigmoid")
+    return save_output(Tensor._make(out, (a,), backward, "Sigmoid", saved=()))
 
 
 def tanh(a: Tensor) -> Tensor:
@@ -171,7 +172,7 @@ def tanh(a: Tensor) -> Tensor:
         d *= g
         return (d,)
 
-    return Tensor._make(out, (a,), backward, "Tanh")
+    return save_output(Tensor._make(out, (a,), backward, "Tanh", saved=()))
 
 
 def silu(a: Tensor) -> Tensor:
@@ -394,7 +395,7 @@ def softmax(a: Tensor, dim: int) -> Tensor:
         d *= out
         return (d,)
 
-    return Tensor._make(out, (a,), backward, "Softmax")
+    return save_output(Tensor._make(out, (a,), backward, "Softmax", saved=()))
 
 
 @_at_least_1d

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from ..autograd import unbroadcast
+from ..autograd import save_output, unbroadcast
 from ..dtypes import get_default_dtype
 from ..tensor import Tensor, to_array
 
@@ -87,11 +87,13 @@ def astype(a: Tensor, dtype: Any) -> Tensor:
         return (g.astype(src),)
 
     differentiable = dtype.kind in "fc"
-    return Tensor._make(a.data.astype(dtype), (a,) if differentiable else (), backward, "ToCopy")
+    return Tensor._make(
+        a.data.astype(dtype), (a,) if differentiable else (), backward, "ToCopy", saved=()
+    )
 
 
 def clone(a: Tensor) -> Tensor:
-    return Tensor._make(a.data.copy(), (a,), lambda g: (g,), "Clone")
+    return Tensor._make(a.data.copy(), (a,), lambda g: (g,), "Clone", saved=())
 
 
 # -- arithmetic ---------------------------------------------------------------------------------
@@ -104,7 +106,7 @@ def add(a: Any, b: Any) -> Tensor:
     def backward(g: np.ndarray) -> tuple:
         return (unbroadcast(g, sa), unbroadcast(g, sb))
 
-    return Tensor._make(a.data + b.data, (a, b), backward, "Add")
+    return Tensor._make(a.data + b.data, (a, b), backward, "Add", saved=())
 
 
 def sub(a: Any, b: Any) -> Tensor:
@@ -114,7 +116,7 @@ def sub(a: Any, b: Any) -> Tensor:
     def backward(g: np.ndarray) -> tuple:
         return (unbroadcast(g, sa), unbroadcast(-g, sb) if b.requires_grad else None)
 
-    return Tensor._make(a.data - b.data, (a, b), backward, "Sub")
+    return Tensor._make(a.data - b.data, (a, b), backward, "Sub", saved=())
 
 
 def mul(a: Any, b: Any) -> Tensor:
@@ -147,7 +149,7 @@ def div(a: Any, b: Any) -> Tensor:
 
 
 def neg(a: Tensor) -> Tensor:
-    return Tensor._make(-a.data, (a,), lambda g: (-g,), "Neg")
+    return Tensor._make(-a.data, (a,), lambda g: (-g,), "Neg", saved=())
 
 
 def pow(a: Any, b: Any) -> Tensor:  # noqa: A001
@@ -200,7 +202,7 @@ def _floating(a: Tensor) -> np.ndarray:
 
 def exp(a: Tensor) -> Tensor:
     out = np.exp(_floating(a))
-    return Tensor._make(out, (a,), lambda g: (g * out,), "Exp")
+    return save_output(Tensor._make(out, (a,), lambda g: (g * out,), "Exp", saved=()))
 
 
 def log(a: Tensor) -> Tensor:
@@ -215,7 +217,7 @@ def log1p(a: Tensor) -> Tensor:
 
 def sqrt(a: Tensor) -> Tensor:
     out = np.sqrt(_floating(a))
-    return Tensor._make(out, (a,), lambda g: (g / (2 * out),), "Sqrt")
+    return save_output(Tensor._make(out, (a,), lambda g: (g / (2 * out),), "Sqrt", saved=()))
 
 
 def abs(a: Tensor) -> Tensor:  # noqa: A001

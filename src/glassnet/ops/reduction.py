@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from ..autograd import record
 from ..dtypes import get_default_dtype
 from ..tensor import Tensor
 from . import elementwise as E
@@ -60,7 +61,9 @@ def sum(a: Tensor, dim: Any = None, keepdim: bool = False, dtype: Any = None) ->
     def backward(g: np.ndarray) -> tuple:
         return (_expand_back(g, axes, keepdim, x.shape).astype(x.dtype, copy=False),)
 
-    return Tensor._make(out, (a,), backward, "Sum")  # _make turns a NumPy scalar into an array
+    return Tensor._make(
+        out, (a,), backward, "Sum", saved=()
+    )  # _make turns a NumPy scalar into an array
 
 
 def mean(a: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
@@ -74,7 +77,7 @@ def mean(a: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     def backward(g: np.ndarray) -> tuple:
         return (_expand_back(g / count, axes, keepdim, x.shape),)
 
-    return Tensor._make(out, (a,), backward, "Mean")
+    return Tensor._make(out, (a,), backward, "Mean", saved=())
 
 
 def _extreme(a: Tensor, dim: Any, keepdim: bool, find_max: bool, name: str) -> Any:
@@ -101,15 +104,16 @@ def _extreme(a: Tensor, dim: Any, keepdim: bool, find_max: bool, name: str) -> A
     idx_keep = np.expand_dims(idx, axis)
     values = np.take_along_axis(x, idx_keep, axis=axis)
 
-    def backward(g: np.ndarray) -> tuple:
+    def backward(g: np.ndarray | None, _: None = None) -> tuple:
         grad = np.zeros_like(x)
         np.put_along_axis(grad, idx_keep, g if keepdim else np.expand_dims(g, axis), axis=axis)
         return (grad,)
 
     if not keepdim:
         values = values.squeeze(axis)
-    out = Tensor._make(values, (a,), backward, name.capitalize())
-    return ValuesIndices(out, Tensor(idx_keep if keepdim else idx))
+    # one node, two outputs (the indices never need a gradient)
+    made = record((values, idx_keep if keepdim else idx), (a,), backward, name.capitalize())
+    return ValuesIndices(*made)
 
 
 def max(a: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from ..autograd import record
 from ..tensor import Tensor
 from .elementwise import as_tensor, raw, result_dtype
 from .reduction import normalize_dims
@@ -38,7 +39,7 @@ def reshape(a: Tensor, *shape: Any) -> Tensor:
         raise RuntimeError(
             f"shape '{list(shape)}' is invalid for input of size {x.size} (shape {x.shape})"
         ) from None
-    return Tensor._make(out, (a,), lambda g: (g.reshape(x.shape),), "Reshape")
+    return Tensor._make(out, (a,), lambda g: (g.reshape(x.shape),), "Reshape", saved=())
 
 
 view = reshape
@@ -67,7 +68,9 @@ def squeeze(a: Tensor, dim: Any = None) -> Tensor:
         axes = tuple(i for i, n in enumerate(x.shape) if n == 1)
     else:
         axes = tuple(ax for ax in normalize_dims(dim, x.ndim) if x.ndim and x.shape[ax] == 1)
-    return Tensor._make(np.squeeze(x, axes), (a,), lambda g: (g.reshape(x.shape),), "Squeeze")
+    return Tensor._make(
+        np.squeeze(x, axes), (a,), lambda g: (g.reshape(x.shape),), "Squeeze", saved=()
+    )
 
 
 def unsqueeze(a: Tensor, dim: int) -> Tensor:
@@ -78,7 +81,9 @@ def unsqueeze(a: Tensor, dim: int) -> Tensor:
             f"but got {dim})"
         )
     axis = dim % (x.ndim + 1)
-    return Tensor._make(np.expand_dims(x, axis), (a,), lambda g: (g.reshape(x.shape),), "Unsqueeze")
+    return Tensor._make(
+        np.expand_dims(x, axis), (a,), lambda g: (g.reshape(x.shape),), "Unsqueeze", saved=()
+    )
 
 
 def permute(a: Tensor, *dims: Any) -> Tensor:
@@ -92,14 +97,16 @@ def permute(a: Tensor, *dims: Any) -> Tensor:
     if sorted(dims) != list(range(x.ndim)):
         raise RuntimeError(f"permute: dims {list(dims)} repeat a dimension")
     inverse = tuple(np.argsort(dims))
-    return Tensor._make(x.transpose(dims), (a,), lambda g: (g.transpose(inverse),), "Permute")
+    return Tensor._make(
+        x.transpose(dims), (a,), lambda g: (g.transpose(inverse),), "Permute", saved=()
+    )
 
 
 def transpose(a: Tensor, dim0: int, dim1: int) -> Tensor:
     x = a.data
     d0, d1 = _axis(dim0, x.ndim), _axis(dim1, x.ndim)
     return Tensor._make(
-        np.swapaxes(x, d0, d1), (a,), lambda g: (np.swapaxes(g, d0, d1),), "Transpose"
+        np.swapaxes(x, d0, d1), (a,), lambda g: (np.swapaxes(g, d0, d1),), "Transpose", saved=()
     )
 
 
@@ -125,7 +132,7 @@ def expand(a: Tensor, *sizes: Any) -> Tensor:
         out = np.broadcast_to(x, target)
     except ValueError:
         raise RuntimeError(f"expand: cannot expand shape {x.shape} to {target}") from None
-    return Tensor._make(out, (a,), lambda g: (unbroadcast(g, x.shape),), "Expand")
+    return Tensor._make(out, (a,), lambda g: (unbroadcast(g, x.shape),), "Expand", saved=())
 
 
 def repeat(a: Tensor, *sizes: Any) -> Tensor:
@@ -148,13 +155,13 @@ def repeat(a: Tensor, *sizes: Any) -> Tensor:
         summed = g.reshape(split).sum(axis=tuple(range(0, 2 * len(reps), 2)))
         return (summed.reshape(x.shape),)
 
-    return Tensor._make(out, (a,), backward, "Repeat")
+    return Tensor._make(out, (a,), backward, "Repeat", saved=())
 
 
 def flip(a: Tensor, dims: Any) -> Tensor:
     x = a.data
     axes = normalize_dims(dims, x.ndim)
-    return Tensor._make(np.flip(x, axes), (a,), lambda g: (np.flip(g, axes),), "Flip")
+    return Tensor._make(np.flip(x, axes), (a,), lambda g: (np.flip(g, axes),), "Flip", saved=())
 
 
 # -- joining and splitting ----------------------------------------------------------------------
@@ -196,7 +203,9 @@ def cat(tensors: Sequence[Any], dim: int = 0) -> Tensor:
         pieces = iter(np.split(g, bounds, axis=axis))
         return tuple(np.zeros((0,), g.dtype) if s else next(pieces) for s in skip)
 
-    return Tensor._make(np.concatenate(arrays, axis=axis), tuple(tensors), backward, "Cat")
+    return Tensor._make(
+        np.concatenate(arrays, axis=axis), tuple(tensors), backward, "Cat", saved=()
+    )
 
 
 def stack(tensors: Sequence[Any], dim: int = 0) -> Tensor:
@@ -212,12 +221,7 @@ def stack(tensors: Sequence[Any], dim: int = 0) -> Tensor:
     def backward(g: np.ndarray) -> tuple:
         return tuple(np.moveaxis(g, axis, 0))
 
-    return Tensor._make(out, tuple(tensors), backward, "Stack")
-
-
-def _narrow(a: Tensor, axis: int, start: int, stop: int) -> Tensor:
-    index = (slice(None),) * axis + (slice(start, stop),)
-    return getitem(a, index)
+    return Tensor._make(out, tuple(tensors), backward, "Stack", saved=())
 
 
 def split(a: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple:
@@ -236,25 +240,49 @@ def split(a: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple:
                 f"split_with_sizes expects split_sizes to sum exactly to {length} (input tensor's "
                 f"size at dimension {axis}), but got split_sizes={sizes}"
             )
-    pieces, start = [], 0
-    for s in sizes:
-        pieces.append(_narrow(a, axis, start, start + s))
-        start += s
-    return tuple(pieces)
+    return _pieces(a, axis, sizes, "Split")
+
+
+def _pieces(a: Tensor, axis: int, sizes: list, name: str) -> tuple:
+    """Views of consecutive slices of `a` along `axis`, as the outputs of ONE node, whose
+    backward lays each piece's gradient back in its place (zeros where none came)."""
+    x = a.data
+    bounds = np.cumsum([0, *sizes]).tolist()
+    places = [(slice(None),) * axis + (slice(lo, hi),) for lo, hi in zip(bounds, bounds[1:])]
+
+    def backward(*grads: np.ndarray | None) -> tuple:
+        if all(g is not None for g in grads) and grads:
+            return (np.concatenate(grads, axis=axis),)
+        full = np.zeros(x.shape, x.dtype)
+        for place, g in zip(places, grads):
+            if g is not None:
+                full[place] = g
+        return (full,)
+
+    return record([x[place] for place in places], (a,), backward, name, saved=())
 
 
 def chunk(a: Tensor, chunks: int, dim: int = 0) -> tuple:
     if chunks <= 0:
         raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
-    length = a.data.shape[_axis(dim, a.data.ndim)]
+    axis = _axis(dim, a.data.ndim)
+    length = a.data.shape[axis]
     if length == 0:  # PyTorch gives `chunks` empty pieces
-        return tuple(_narrow(a, _axis(dim, a.data.ndim), 0, 0) for _ in range(chunks))
+        return _pieces(a, axis, [0] * chunks, "Chunk")
     return split(a, -(-length // chunks), dim)
 
 
 def unbind(a: Tensor, dim: int = 0) -> tuple:
-    axis = _axis(dim, a.data.ndim)
-    return tuple(getitem(a, (slice(None),) * axis + (i,)) for i in range(a.data.shape[axis]))
+    """The slices along `dim`, that dim removed: the outputs of one node."""
+    x = a.data
+    axis = _axis(dim, x.ndim)
+
+    def backward(*grads: np.ndarray | None) -> tuple:
+        zero = np.zeros(x.shape[:axis] + x.shape[axis + 1 :], x.dtype)
+        return (np.stack([zero if g is None else g for g in grads], axis=axis),)
+
+    slices = [x[(slice(None),) * axis + (i,)] for i in range(x.shape[axis])]
+    return record(slices, (a,), backward, "Unbind", saved=())
 
 
 # -- indexing -----------------------------------------------------------------------------------
@@ -303,7 +331,9 @@ def getitem(a: Tensor, index: Any) -> Tensor:
             np.add.at(grad, index, g)
         return (grad,)
 
-    return Tensor._make(out, (a,), backward, "Index")  # _make turns a NumPy scalar into an array
+    return Tensor._make(
+        out, (a,), backward, "Index", saved=()
+    )  # _make turns a NumPy scalar into an array
 
 
 def setitem(a: Tensor, index: Any, value: Any) -> None:
@@ -378,7 +408,7 @@ def gather(a: Tensor, dim: int, index: Any) -> Tensor:
         np.add.at(grad, full, g)
         return (grad,)
 
-    return Tensor._make(out, (a,), backward, "Gather")
+    return Tensor._make(out, (a,), backward, "Gather", saved=())
 
 
 def pad(a: Tensor, pad: Sequence[int], mode: str = "constant", value: float = 0.0) -> Tensor:
@@ -411,4 +441,4 @@ def pad(a: Tensor, pad: Sequence[int], mode: str = "constant", value: float = 0.
         grad[src] = g[inner]
         return (grad,)
 
-    return Tensor._make(np.ascontiguousarray(out), (a,), backward, "ConstantPad")
+    return Tensor._make(np.ascontiguousarray(out), (a,), backward, "ConstantPad", saved=())

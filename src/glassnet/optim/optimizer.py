@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from ..autograd import enable_grad
+from ..autograd import bump_version, enable_grad
 from ..tensor import Tensor
 
 
@@ -145,6 +145,9 @@ class Optimizer:
                 loss = closure()
         for group in self.param_groups:
             self._update_group(group)
+            for p in group["params"]:  # changed in place: a graph that saved them is stale now
+                if p.grad is not None:
+                    bump_version(p)
         self._step_count += 1
         return loss
 
