@@ -25,9 +25,9 @@ from typing import Any
 
 import numpy as np
 
+from .. import checks
 from ..autograd import no_grad
 from ..nn.module import Module
-from ..ops.conv import int_tuple
 from ..random import Generator, as_rng
 from ..tensor import Tensor
 from .gradients import as_batch, class_scores, input_gradient, inspecting, resolve_targets
@@ -165,8 +165,8 @@ def occlusion(
     if x.ndim not in (3, 4):
         raise ValueError(f"{name}: expected images (N, C, H, W) or (N, H, W), got {x.shape}")
     (kh, kw), (sh, sw) = (
-        int_tuple(name, "window", window, 2, 1),
-        int_tuple(name, "stride", stride, 2, 1),
+        checks.int_tuple(window, "window", name, 2, 1),
+        checks.int_tuple(stride, "stride", name, 2, 1),
     )
     h, w = x.shape[-2:]
     if kh > h or kw > w:

@@ -18,6 +18,7 @@ import warnings
 
 import numpy as np
 
+from .. import checks
 from ..random import as_rng
 from ..tensor import Tensor
 
@@ -71,11 +72,9 @@ def _shape_error(x: np.ndarray, w: np.ndarray) -> Exception:
     )
 
 
-def check_dropout_probability(p: float) -> float:
+def check_dropout_probability(p: float, where: str = "dropout") -> float:
     """`p` as a float, or a ValueError if it is not a probability."""
-    if isinstance(p, bool) or not isinstance(p, int | float) or not 0.0 <= p <= 1.0:
-        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p!r}")
-    return float(p)
+    return checks.probability(p, "p", where)
 
 
 def dropout(input: Tensor, p: float = 0.5, training: bool = True, generator=None) -> Tensor:
@@ -115,12 +114,11 @@ def _dropout(
     input: Tensor, p: float, training: bool, generator, name: str, mask_shape: tuple
 ) -> Tensor:
     """Multiply `input` by a random 0 / (1 / (1 - p)) mask of `mask_shape`, broadcast over it."""
-    p = check_dropout_probability(p)
+    p = check_dropout_probability(p, name)
     if not training or p == 0.0:
         return input
     x = input.data
-    if x.dtype.kind != "f":
-        raise TypeError(f"{name} expects a floating point tensor, got dtype {x.dtype}")
+    checks.floating_point(x, "input", name)
     if p == 1.0:
         mask = np.zeros(mask_shape, dtype=x.dtype)
     else:

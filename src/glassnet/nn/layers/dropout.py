@@ -8,7 +8,8 @@ drops whole feature maps of a convolutional network instead of single values.
 
 from __future__ import annotations
 
-from ...ops.fused import check_dropout_probability, dropout, dropout2d
+from ... import checks
+from ...ops.fused import dropout, dropout2d
 from ...tensor import Tensor
 from ..module import Module
 
@@ -26,7 +27,7 @@ class Dropout(Module):
 
     def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
         super().__init__()
-        self.p = check_dropout_probability(p)
+        self.p = checks.probability(p, "p", type(self).__name__)
         self.inplace = inplace
 
     def forward(self, input: Tensor) -> Tensor:
