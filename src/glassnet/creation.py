@@ -13,10 +13,8 @@ import numpy as np
 
 from . import meta
 from .dtypes import get_default_dtype
-from .random import Generator, as_rng
+from .random import GeneratorLike, as_rng
 from .tensor import Tensor, to_array
-
-GeneratorLike = Generator | np.random.Generator | None
 
 
 def _shape(size: tuple) -> tuple[int, ...]:

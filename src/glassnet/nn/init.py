@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from ..meta import MetaArray
-from ..random import Generator, as_rng
+from ..random import GeneratorLike, as_rng
 from ..tensor import Tensor
 
 _LINEAR_GAIN_NAMES = (
@@ -31,8 +31,6 @@ _LINEAR_GAIN_NAMES = (
     "conv_transpose3d",
     "sigmoid",
 )
-
-GeneratorLike = Generator | np.random.Generator | None
 
 
 def calculate_gain(nonlinearity: str, param: float | None = None) -> float:

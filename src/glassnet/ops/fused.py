@@ -19,7 +19,7 @@ import warnings
 import numpy as np
 
 from .. import checks
-from ..random import as_rng
+from ..random import GeneratorLike, as_rng
 from ..tensor import Tensor
 
 
@@ -77,21 +77,38 @@ def check_dropout_probability(p: float, where: str = "dropout") -> float:
     return checks.probability(p, "p", where)
 
 
-def dropout(input: Tensor, p: float = 0.5, training: bool = True, generator=None) -> Tensor:
+def dropout(
+    input: Tensor,
+    p: float = 0.5,
+    training: bool = True,
+    inplace: bool = False,
+    *,
+    generator: GeneratorLike = None,
+) -> Tensor:
     """Inverted dropout: during training, zero each element with probability `p` and scale the
     survivors by 1 / (1 - p); outside training, return the input unchanged.
 
-    The mask comes from glassnet's seeded generator (or `generator`), so `manual_seed` repeats it.
+    The mask comes from glassnet's seeded generator (or `generator`, glassnet's addition to
+    PyTorch's arguments), so `manual_seed` repeats it. `inplace` is accepted for PyTorch
+    compatibility; the output is always a new tensor.
     """
     return _dropout(input, p, training, generator, "dropout", input.shape)
 
 
-def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, generator=None) -> Tensor:
+def dropout2d(
+    input: Tensor,
+    p: float = 0.5,
+    training: bool = True,
+    inplace: bool = False,
+    *,
+    generator: GeneratorLike = None,
+) -> Tensor:
     """Channel dropout: during training, zero whole channels of an (N, C, *) input with
     probability `p` (one draw per sample and channel) and scale the rest by 1 / (1 - p).
 
     Neighbouring pixels of a feature map are strongly correlated, so dropping single pixels hides
     little; dropping the whole map does. A 3-D input is read as (N, C, L), as PyTorch does.
+    `inplace` and `generator` are as for dropout.
     """
     shape = input.shape
     if len(shape) < 2:
@@ -104,14 +121,14 @@ def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, generator=No
             f"dropout2d: received a 3-D input (shape {shape}); it is read as (N, C, L) and whole "
             "channels are dropped, as PyTorch does. For one image (C, H, W), add the batch "
             "dimension first (x.unsqueeze(0)).",
-            stacklevel=3,
+            stacklevel=2,
         )
     mask_shape = shape[:2] + (1,) * (len(shape) - 2)
     return _dropout(input, p, training, generator, "dropout2d", mask_shape)
 
 
 def _dropout(
-    input: Tensor, p: float, training: bool, generator, name: str, mask_shape: tuple
+    input: Tensor, p: float, training: bool, generator: GeneratorLike, name: str, mask_shape: tuple
 ) -> Tensor:
     """Multiply `input` by a random 0 / (1 / (1 - p)) mask of `mask_shape`, broadcast over it."""
     p = check_dropout_probability(p, name)
