@@ -71,8 +71,7 @@ def smoothgrad(
     `generator` (glassnet's global one by default). The target is fixed on the clean input."""
     name = "smoothgrad"
     x = as_batch(name, inputs)
-    if isinstance(samples, bool) or not isinstance(samples, int) or samples < 1:
-        raise ValueError(f"{name}: samples must be a positive integer, got {samples!r}")
+    checks.positive_int(samples, "samples", name)
     if not noise_level >= 0:
         raise ValueError(f"{name}: noise_level must be non-negative, got {noise_level!r}")
     axes = tuple(range(1, x.ndim))
@@ -109,8 +108,7 @@ def integrated_gradients(
     """
     name = "integrated_gradients"
     x = as_batch(name, inputs)
-    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
-        raise ValueError(f"{name}: steps must be a positive integer, got {steps!r}")
+    checks.positive_int(steps, "steps", name)
     base = np.zeros_like(x) if baseline is None else as_batch(name, _batched(baseline, x))
     base = np.broadcast_to(base, x.shape).astype(x.dtype)
     alphas = ((np.arange(steps) + 0.5) / steps).astype(x.dtype)
