@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import checks
 from ..meta import MetaArray
 from ..random import GeneratorLike, as_rng
 from ..tensor import Tensor
@@ -86,10 +87,8 @@ def _array(function: str, tensor: Any, floating: bool = True) -> np.ndarray:
     only floating-point Tensors)."""
     if not isinstance(tensor, Tensor):
         raise TypeError(f"{function}: expected a glassnet Tensor, got {type(tensor).__name__}")
-    if floating and tensor.data.dtype.kind != "f":
-        raise TypeError(
-            f"{function}: expected a floating point tensor, got dtype {tensor.data.dtype}"
-        )
+    if floating:
+        checks.floating_point(tensor.data, "tensor", function)
     return tensor.data
 
 
