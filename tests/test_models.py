@@ -130,9 +130,21 @@ def test_parameter_count():
     [
         (dict(sizes=[10]), ValueError, r"at least an input and an output size, got \[10\]"),
         (dict(sizes=[]), ValueError, "at least an input and an output"),
-        (dict(sizes=[4, 0, 2]), ValueError, r"sizes\[1\] must be a positive int, got 0"),
-        (dict(sizes=[4, -3, 2]), ValueError, r"sizes\[1\] must be a positive int, got -3"),
-        (dict(sizes=[4, 2.5, 2]), ValueError, r"sizes\[1\] must be a positive int, got 2.5"),
+        (
+            dict(sizes=[4, 0, 2]),
+            ValueError,
+            r"sizes\[1\] \(of \[4, 0, 2\]\) must be a positive integer, got 0",
+        ),
+        (
+            dict(sizes=[4, -3, 2]),
+            ValueError,
+            r"sizes\[1\] \(of \[4, -3, 2\]\) must be a positive integer, got -3",
+        ),
+        (
+            dict(sizes=[4, 2.5, 2]),
+            ValueError,
+            r"sizes\[1\] \(of \[4, 2.5, 2\]\) must be a positive integer, got 2.5",
+        ),
         (dict(sizes=[4, 2], dropout=1.0), ValueError, r"dropout must be in \[0, 1\), got 1.0"),
         (dict(sizes=[4, 2], activation="swish"), ValueError, "unknown activation 'swish'.*relu"),
         (dict(sizes=[4, 2], output_activation="softmax"), ValueError, "output_activation"),

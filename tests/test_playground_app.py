@@ -415,8 +415,8 @@ def test_a_weight_typed_in_is_applied_and_the_heatmaps_refresh(client):
             ({"value": "NaN"}, "finite number"),
             ({"value": "1e400"}, "finite number"),
             ({"value": 1000}, "from -100 to 100"),
-            ({"layer": 5}, "weight: layer: should be a whole number from 0 to 1"),
-            ({"input": 7}, "weight: input: should be a whole number from 0 to 1"),
+            ({"layer": 5}, "weight: layer must be an integer from 0 to 1"),
+            ({"input": 7}, "weight: input must be an integer from 0 to 1"),
         ]:
             message = {"action": "edit", "layer": 0, "neuron": 0, "input": 0, "value": 1.0}
             ws.send_json({**message, **bad})

@@ -384,7 +384,7 @@ def test_backprop_leaves_the_trained_network_alone():
     for name, p in session.model.named_parameters():
         np.testing.assert_array_equal(p.data, before[name])
         assert p.grad is grads[name]
-    with pytest.raises(SessionError, match="example: should be the number of a training point"):
+    with pytest.raises(SessionError, match=r"example \(a training point\) must be an integer"):
         session.backprop(len(session.train_points))
     with pytest.raises(SessionError, match="example"):
         session.backprop(True)
@@ -437,9 +437,9 @@ def test_editing_a_weight_or_bias_changes_what_the_network_computes():
         ((0, 0, 0, True), "finite number"),
         ((0, 0, 0, None), "finite number"),
         ((0, 0, None, [1]), "bias: should be a finite number"),
-        ((2, 0, 0, 1.0), "weight: layer: should be a whole number from 0 to 1; got 2"),
-        ((0, 4, 0, 1.0), "weight: neuron: should be a whole number from 0 to 2; got 4"),
-        ((0, 0, 2, 1.0), "weight: input: should be a whole number from 0 to 1; got 2"),
+        ((2, 0, 0, 1.0), "weight: layer must be an integer from 0 to 1, got 2"),
+        ((0, 4, 0, 1.0), "weight: neuron must be an integer from 0 to 2, got 4"),
+        ((0, 0, 2, 1.0), "weight: input must be an integer from 0 to 1, got 2"),
         ((-1, 0, None, 1.0), "bias: layer"),
         (("0", 0, 0, 1.0), "weight: layer"),
     ],

@@ -113,7 +113,7 @@ def test_wrong_settings_are_refused_with_a_clear_message(query, named):
 
 
 def test_the_dataclass_validates_too():
-    with pytest.raises(SettingsError, match="noise: should be a whole number from 0 to 50; got 99"):
+    with pytest.raises(SettingsError, match="noise must be an integer from 0 to 50, got 99"):
         Settings(noise=99)
     with pytest.raises(SettingsError, match="networkShape"):
         Settings().replace(hidden=(4, 100))

@@ -93,7 +93,14 @@ from .ops import (
     var,
     where,
 )
-from .random import Generator, manual_seed
+from .random import (
+    Generator,
+    get_rng_state,
+    initial_seed,
+    manual_seed,
+    seed,
+    set_rng_state,
+)
 from .tensor import Tensor
 
 bool = bool_  # noqa: A001 (glassnet.bool, like torch.bool)

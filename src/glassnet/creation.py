@@ -11,12 +11,10 @@ from typing import Any
 
 import numpy as np
 
-from . import meta
+from . import checks, meta
 from .dtypes import get_default_dtype
-from .random import Generator, as_rng
+from .random import GeneratorLike, as_rng
 from .tensor import Tensor, to_array
-
-GeneratorLike = Generator | np.random.Generator | None
 
 
 def _shape(size: tuple) -> tuple[int, ...]:
@@ -41,10 +39,7 @@ def _float_dtype(dtype: Any) -> np.dtype:
 
 def _random_float_dtype(name: str, dtype: Any) -> np.dtype:
     """The dtype of random floats: a floating point one (PyTorch refuses integer dtypes too)."""
-    dtype = _float_dtype(dtype)
-    if dtype.kind != "f":
-        raise TypeError(f"{name}: expected a floating point dtype, got {dtype}")
-    return dtype
+    return checks.floating_point(_float_dtype(dtype), "dtype", name)
 
 
 def tensor(data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:

@@ -107,7 +107,7 @@ def test_regression_loss_errors():
         F.smooth_l1_loss(Tensor(random((3,))), Tensor(random((3,))), beta=-1)
     with pytest.raises(ValueError, match="delta must be > 0, got 0"):
         F.huber_loss(Tensor(random((3,))), Tensor(random((3,))), delta=0)
-    with pytest.raises(TypeError, match="floating point tensor, got dtype int64"):
+    with pytest.raises(TypeError, match="input must be floating point, got dtype int64"):
         F.mse_loss(Tensor(np.arange(3)), Tensor(np.arange(3)))
 
 
@@ -491,7 +491,7 @@ def test_cross_entropy_errors_are_raised_before_computing():
         F.cross_entropy(x, Tensor(labels((4,), 3)), label_smoothing=1.5)
     with pytest.raises(ValueError, match="reduction must be one of"):
         F.cross_entropy(x, Tensor(labels((4,), 3)), reduction="avg")
-    with pytest.raises(TypeError, match="input must be a floating point tensor"):
+    with pytest.raises(TypeError, match="cross_entropy: input must be floating point"):
         F.cross_entropy(Tensor(np.arange(4)), Tensor(labels((4,), 3)))
 
 

@@ -366,7 +366,7 @@ def test_dropout2d_on_2d_and_3d_inputs_follows_torch():
         F.dropout2d(Tensor(np.ones((2, 3, 4, 4), np.float32)))
     with pytest.raises(ValueError, match="at least 2 dimensions"):
         F.dropout2d(Tensor(np.ones(5, np.float32)))
-    with pytest.raises(ValueError, match="dropout probability"):
+    with pytest.raises(ValueError, match=r"Dropout2d: p must be in \[0, 1\], got 1.5"):
         Dropout2d(1.5)
 
 

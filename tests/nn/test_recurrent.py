@@ -429,9 +429,9 @@ def test_bad_lengths():
 def test_bad_arguments():
     with pytest.raises(ValueError, match="unknown nonlinearity 'sigmoid'"):
         nn.RNN(I, H, nonlinearity="sigmoid")
-    with pytest.raises(ValueError, match="dropout probability"):
+    with pytest.raises(ValueError, match=r"LSTM: dropout must be in \[0, 1\], got 1.5"):
         nn.LSTM(I, H, dropout=1.5)
-    with pytest.raises(ValueError, match="hidden_size must be greater than zero"):
+    with pytest.raises(ValueError, match="GRU: hidden_size must be a positive integer, got 0"):
         nn.GRU(I, 0)
     with pytest.raises(NotImplementedError, match="proj_size"):
         nn.LSTM(I, H, proj_size=2)

@@ -1,8 +1,8 @@
 """Data: datasets that hold samples and the DataLoader that serves them in mini-batches.
 
 The names and behaviour are PyTorch's (``torch.utils.data``): a Dataset answers ``len`` and
-``dataset[i]``; a DataLoader shuffles, batches and collates. Ready-made datasets live in
-`glassnet.data.datasets`.
+``dataset[i]``; a sampler gives the order; a DataLoader shuffles, batches and collates. Ready-made
+datasets live in `glassnet.data.datasets`.
 """
 
 from . import datasets, transforms
@@ -10,12 +10,17 @@ from .collate import default_collate, default_convert
 from .dataloader import DataLoader
 from .dataset import ConcatDataset, Dataset, Subset, TensorDataset, random_split
 from .download import DownloadError, data_dir
+from .sampler import RandomSampler, Sampler, SequentialSampler, SubsetRandomSampler
 
 __all__ = [
     "ConcatDataset",
     "DataLoader",
     "Dataset",
     "DownloadError",
+    "RandomSampler",
+    "Sampler",
+    "SequentialSampler",
+    "SubsetRandomSampler",
     "Subset",
     "TensorDataset",
     "default_collate",

@@ -94,11 +94,7 @@ class DataLoader:
             raise TypeError(
                 f"DataLoader: collate_fn should be callable, got {type(collate_fn).__name__}"
             )
-        if generator is not None and not isinstance(generator, Generator | np.random.Generator):
-            raise TypeError(
-                "DataLoader: generator should be a glassnet.Generator or a NumPy Generator, got "
-                f"{type(generator).__name__}"
-            )
+        as_rng(generator, "DataLoader")  # refuses anything that is not a generator, now
         self.dataset = dataset
         self.batch_size = None if batch_size is None else int(batch_size)
         self.shuffle = bool(shuffle)

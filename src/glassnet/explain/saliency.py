@@ -25,9 +25,9 @@ from typing import Any
 
 import numpy as np
 
+from .. import checks
 from ..autograd import no_grad
 from ..nn.module import Module
-from ..ops.conv import int_tuple
 from ..random import Generator, as_rng
 from ..tensor import Tensor
 from .gradients import as_batch, class_scores, input_gradient, inspecting, resolve_targets
@@ -71,8 +71,7 @@ def smoothgrad(
     `generator` (glassnet's global one by default). The target is fixed on the clean input."""
     name = "smoothgrad"
     x = as_batch(name, inputs)
-    if isinstance(samples, bool) or not isinstance(samples, int) or samples < 1:
-        raise ValueError(f"{name}: samples must be a positive integer, got {samples!r}")
+    checks.positive_int(samples, "samples", name)
     if not noise_level >= 0:
         raise ValueError(f"{name}: noise_level must be non-negative, got {noise_level!r}")
     axes = tuple(range(1, x.ndim))
@@ -109,8 +108,7 @@ def integrated_gradients(
     """
     name = "integrated_gradients"
     x = as_batch(name, inputs)
-    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
-        raise ValueError(f"{name}: steps must be a positive integer, got {steps!r}")
+    checks.positive_int(steps, "steps", name)
     base = np.zeros_like(x) if baseline is None else as_batch(name, _batched(baseline, x))
     base = np.broadcast_to(base, x.shape).astype(x.dtype)
     alphas = ((np.arange(steps) + 0.5) / steps).astype(x.dtype)
@@ -165,8 +163,8 @@ def occlusion(
     if x.ndim not in (3, 4):
         raise ValueError(f"{name}: expected images (N, C, H, W) or (N, H, W), got {x.shape}")
     (kh, kw), (sh, sw) = (
-        int_tuple(name, "window", window, 2, 1),
-        int_tuple(name, "stride", stride, 2, 1),
+        checks.int_tuple(window, "window", name, 2, 1),
+        checks.int_tuple(stride, "stride", name, 2, 1),
     )
     h, w = x.shape[-2:]
     if kh > h or kw > w:

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from math import prod
 
+from .. import checks
 from ..autograd import no_grad
 from ..nn.container import Sequential
 from ..nn.layers import (
@@ -57,9 +58,7 @@ def check_sizes(name: str, what: str, sizes: Sequence[int], allow_empty: bool = 
 
 
 def check_latent_dim(name: str, latent_dim: int) -> int:
-    if isinstance(latent_dim, bool) or not isinstance(latent_dim, int) or latent_dim < 1:
-        raise ValueError(f"{name}: latent_dim must be a positive integer, got {latent_dim!r}")
-    return latent_dim
+    return checks.positive_int(latent_dim, "latent_dim", name)
 
 
 def check_image_shape(name: str, image_shape: Sequence[int]) -> tuple[int, int, int]:

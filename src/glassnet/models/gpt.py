@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import checks
 from ..autograd import is_grad_enabled, no_grad
 from ..data.datasets.text import Vocabulary
 from ..io import load_into
@@ -209,8 +210,7 @@ class GPT(Module):
             ("n_layers", n_layers),
             ("n_heads", n_heads),
         ):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"GPT: {name} must be a positive integer, got {value!r}")
+            checks.positive_int(value, name, "GPT")
         self.vocab_size, self.context = vocab_size, context
         self.n_layers, self.n_heads = n_layers, n_heads
         self.tie_weights = tie_weights

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from .. import checks
 from ..nn.container import Sequential
 from ..nn.layers import (
     ELU,
@@ -96,10 +97,8 @@ class MLP(Sequential):
         if len(sizes) < 2:
             raise ValueError(f"MLP: sizes needs at least an input and an output size, got {sizes}")
         for i, size in enumerate(sizes):
-            if isinstance(size, bool) or not isinstance(size, int) or size <= 0:
-                raise ValueError(f"MLP: sizes[{i}] must be a positive int, got {size!r} in {sizes}")
-        if not 0.0 <= dropout < 1.0:
-            raise ValueError(f"MLP: dropout must be in [0, 1), got {dropout}")
+            checks.positive_int(size, f"sizes[{i}] (of {sizes})", "MLP")
+        checks.probability(dropout, "dropout", "MLP", include_one=False)
         hidden_activation = _activation_class(activation, "activation")
         final_activation = (
             None

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import checks
 from ..tensor import Tensor
 
 
@@ -24,8 +25,8 @@ def check_prompt(name: str, prompt_ids: Any, temperature: float, top_k: int | No
         )
     if not temperature >= 0.0:
         raise ValueError(f"{name}: temperature must be >= 0, got {temperature!r}")
-    if top_k is not None and (isinstance(top_k, bool) or int(top_k) != top_k or top_k < 1):
-        raise ValueError(f"{name}: top_k must be a positive integer, got {top_k!r}")
+    if top_k is not None:
+        checks.positive_int(top_k, "top_k", name)
     return ids.astype(np.int64)
 
 

@@ -35,6 +35,10 @@ mse_loss = _loss.mse_loss
 nll_loss = _loss.nll_loss
 smooth_l1_loss = _loss.smooth_l1_loss
 
+# dropout and dropout2d take PyTorch's arguments, plus a keyword `generator`.
+dropout = _fused.dropout
+dropout2d = _fused.dropout2d
+
 linear = _fused.linear
 embedding = _fused.embedding
 conv1d = _conv.conv1d
@@ -117,16 +121,6 @@ def softmax(input: Tensor, dim: int | None = None, *, dtype: Any = None) -> Tens
 def log_softmax(input: Tensor, dim: int | None = None, *, dtype: Any = None) -> Tensor:
     """Log-probabilities along `dim`, computed stably (``dtype`` converts the input first)."""
     return _act.log_softmax(_cast(input, dtype), _softmax_dim("log_softmax", input.ndim, dim))
-
-
-def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
-    return _fused.dropout(input, p, training)
-
-
-def dropout2d(
-    input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False
-) -> Tensor:
-    return _fused.dropout2d(input, p, training)
 
 
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:

@@ -17,8 +17,9 @@ from typing import Any
 
 import numpy as np
 
+from .. import checks
 from ..meta import MetaArray
-from ..random import Generator, as_rng
+from ..random import GeneratorLike, as_rng
 from ..tensor import Tensor
 
 _LINEAR_GAIN_NAMES = (
@@ -31,8 +32,6 @@ _LINEAR_GAIN_NAMES = (
     "conv_transpose3d",
     "sigmoid",
 )
-
-GeneratorLike = Generator | np.random.Generator | None
 
 
 def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
@@ -88,10 +87,8 @@ def _array(function: str, tensor: Any, floating: bool = True) -> np.ndarray:
     only floating-point Tensors)."""
     if not isinstance(tensor, Tensor):
         raise TypeError(f"{function}: expected a glassnet Tensor, got {type(tensor).__name__}")
-    if floating and tensor.data.dtype.kind != "f":
-        raise TypeError(
-            f"{function}: expected a floating point tensor, got dtype {tensor.data.dtype}"
-        )
+    if floating:
+        checks.floating_point(tensor.data, "tensor", function)
     return tensor.data
 
 

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from .. import checks
 from ..autograd import is_grad_enabled
 from ..meta import MetaArray, is_meta, meta_result
 from ..tensor import Tensor
@@ -32,24 +33,6 @@ Pads = list[tuple[int, int]]  # (before, after) for each spatial dimension
 
 # --------------------------------------------------------------------------------------------------
 # Arguments and shapes
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int | np.integer) and not isinstance(value, bool)
-
-
-def int_tuple(op: str, arg: str, value: Any, dims: int, minimum: int) -> tuple[int, ...]:
-    """`value` (an int, or a sequence of `dims` ints) as a tuple of `dims` ints >= `minimum`,
-    or a ValueError naming the op and the argument."""
-    if _is_int(value):
-        values = (int(value),) * dims
-    elif isinstance(value, Sequence) and len(value) == dims and all(map(_is_int, value)):
-        values = tuple(int(v) for v in value)
-    else:
-        raise ValueError(f"{op}: {arg} must be an int or a tuple of {dims} ints, got {value!r}")
-    if min(values) < minimum:
-        raise ValueError(f"{op}: {arg} must be at least {minimum}, got {value!r}")
-    return values
 
 
 def _batched(op: str, x: np.ndarray, dims: int, context: str = "") -> tuple[np.ndarray, bool]:
@@ -63,24 +46,6 @@ def _batched(op: str, x: np.ndarray, dims: int, context: str = "") -> tuple[np.n
     raise ValueError(
         f"{op} expects {batched} or {unbatched} input, got shape {tuple(x.shape)}{context}"
     )
-
-
-def _check_floats(op: str, **arrays: np.ndarray | None) -> None:
-    """Every given array is floating point, all of one dtype."""
-    given = {name: a for name, a in arrays.items() if a is not None}
-    for name, a in given.items():
-        if a.dtype.kind != "f":
-            raise TypeError(f"{op} expects a floating point {name}, got dtype {a.dtype}")
-    dtypes = {a.dtype for a in given.values()}
-    if len(dtypes) > 1:
-        found = ", ".join(f"{name} {a.dtype}" for name, a in given.items())
-        raise TypeError(f"{op}: all arguments must have one dtype, got {found}")
-
-
-def _check_groups(op: str, groups: Any) -> int:
-    if not _is_int(groups) or groups < 1:
-        raise ValueError(f"{op}: groups must be a positive integer, got {groups!r}")
-    return int(groups)
 
 
 def _check_bias(op: str, bias: Tensor | None, channels: int, w: np.ndarray) -> None:
@@ -226,7 +191,7 @@ def _conv_padding(
             raise ValueError(f"{op}: padding='same' is not supported for strided convolutions")
         totals = [d * (k - 1) for k, d in zip(kernel, dilation)]
         return [(t // 2, t - t // 2) for t in totals]
-    return [(p, p) for p in int_tuple(op, "padding", padding, dims, 0)]
+    return [(p, p) for p in checks.int_tuple(padding, "padding", op, dims, 0)]
 
 
 def _conv(
@@ -248,7 +213,7 @@ def _conv(
             f"{'k' if dims == 1 else 'kH, kW'}), got shape {tuple(w.shape)}"
         )
     xb, unbatched = _batched(op, x, dims, f" (weight shape {tuple(w.shape)})")
-    groups = _check_groups(op, groups)
+    groups = checks.positive_int(groups, "groups", op)
     c_out, c_group = w.shape[:2]
     if c_out % groups:
         raise ValueError(
@@ -266,10 +231,10 @@ def _conv(
             f"{op}: expected input with {c_group * groups} channels{in_groups}, got "
             f"{xb.shape[1]}{shapes}{hint}"
         )
-    _check_floats(op, input=x, weight=w, bias=None if bias is None else bias.data)
+    checks.same_floating_dtype(op, input=x, weight=w, bias=None if bias is None else bias.data)
     _check_bias(op, bias, c_out, w)
-    stride = int_tuple(op, "stride", stride, dims, 1)
-    dilation = int_tuple(op, "dilation", dilation, dims, 1)
+    stride = checks.int_tuple(stride, "stride", op, dims, 1)
+    dilation = checks.int_tuple(dilation, "dilation", op, dims, 1)
     kernel = w.shape[2:]
     pads = _conv_padding(op, padding, kernel, stride, dilation, dims)
     out_size = tuple(
@@ -346,19 +311,19 @@ def conv_transpose2d(
             f"{op}: weight must be 4-D (C_in, C_out / groups, kH, kW), got shape {tuple(w.shape)}"
         )
     xb, unbatched = _batched(op, x, 2, f" (weight shape {tuple(w.shape)})")
-    groups = _check_groups(op, groups)
+    groups = checks.positive_int(groups, "groups", op)
     c_in = w.shape[0]
     if c_in % groups:
         raise ValueError(f"{op}: {c_in} input channels do not divide into groups={groups}{shapes}")
     if xb.shape[1] != c_in:
         raise ValueError(f"{op}: expected input with {c_in} channels, got {xb.shape[1]}{shapes}")
     c_out = w.shape[1] * groups
-    _check_floats(op, input=x, weight=w, bias=None if bias is None else bias.data)
+    checks.same_floating_dtype(op, input=x, weight=w, bias=None if bias is None else bias.data)
     _check_bias(op, bias, c_out, w)
-    stride = int_tuple(op, "stride", stride, 2, 1)
-    pad = int_tuple(op, "padding", padding, 2, 0)
-    extra = int_tuple(op, "output_padding", output_padding, 2, 0)
-    dilation = int_tuple(op, "dilation", dilation, 2, 1)
+    stride = checks.int_tuple(stride, "stride", op, 2, 1)
+    pad = checks.int_tuple(padding, "padding", op, 2, 0)
+    extra = checks.int_tuple(output_padding, "output_padding", op, 2, 0)
+    dilation = checks.int_tuple(dilation, "dilation", op, 2, 1)
     check_output_padding(op, extra, stride, dilation)
     n, _, h, wd = xb.shape
     kernel = w.shape[2:]
@@ -418,14 +383,14 @@ class _Pooling:
         ceil_mode: bool,
     ) -> None:
         xb, self.unbatched = _batched(op, x, dims)
-        kernel = int_tuple(op, "kernel_size", kernel_size, dims, 1)
+        kernel = checks.int_tuple(kernel_size, "kernel_size", op, dims, 1)
         # an empty stride means the default, as in PyTorch
         stride = (
             kernel if stride is None or (isinstance(stride, Sequence) and not stride) else stride
         )
-        stride = int_tuple(op, "stride", stride, dims, 1)
-        padding = int_tuple(op, "padding", padding, dims, 0)
-        dilation = int_tuple(op, "dilation", dilation, dims, 1)
+        stride = checks.int_tuple(stride, "stride", op, dims, 1)
+        padding = checks.int_tuple(padding, "padding", op, dims, 0)
+        dilation = checks.int_tuple(dilation, "dilation", op, dims, 1)
         if any(p > (d * (k - 1) + 1) // 2 for p, d, k in zip(padding, dilation, kernel)):
             raise ValueError(
                 f"{op}: padding {padding} should be at most half of the kernel size {kernel}"
@@ -511,7 +476,7 @@ def _max_pool(
     return_indices: bool,
 ) -> Tensor | tuple[Tensor, Tensor]:
     op = f"MaxPool{dims}d"
-    _check_floats(op, input=input.data)
+    checks.same_floating_dtype(op, input=input.data)
     pool = _Pooling(op, input.data, dims, kernel_size, stride, padding, dilation, ceil_mode)
     if is_meta(input.data):  # shapes only (glassnet.meta)
         out = meta_result(pool.shape, input.dtype, (input,), op)
@@ -599,7 +564,7 @@ def _avg_divisor(
 ) -> np.ndarray:
     """The number each window's sum is divided by, (oH, oW), with PyTorch's rules."""
     if override is not None:
-        if not _is_int(override) or override == 0:
+        if not checks.is_int(override) or override == 0:
             raise ValueError(f"divisor_override must be a nonzero integer, got {override!r}")
         return np.full(pool.out, override, dtype=pool.x.dtype)
     counts = []
@@ -624,7 +589,7 @@ def _avg_pool(
     divisor_override: int | None,
 ) -> Tensor:
     op = f"AvgPool{dims}d"
-    _check_floats(op, input=input.data)
+    checks.same_floating_dtype(op, input=input.data)
     pool = _Pooling(op, input.data, dims, kernel_size, stride, padding, 1, ceil_mode)
     if is_meta(input.data):  # shapes only (glassnet.meta)
         return meta_result(pool.shape, input.dtype, (input,), op)
@@ -670,12 +635,12 @@ def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:
     `output_size` is an int or a pair; None in the pair keeps that input size."""
     op = "AdaptiveAvgPool2d"
     x = input.data
-    _check_floats(op, input=x)
+    checks.same_floating_dtype(op, input=x)
     xb, unbatched = _batched(op, x, 2)
     sizes = output_size if isinstance(output_size, Sequence) else (output_size,) * 2
     if len(sizes) == 2:
         sizes = tuple(n if s is None else s for n, s in zip(xb.shape[2:], sizes))
-    out = int_tuple(op, "output_size", sizes, 2, 1)
+    out = checks.int_tuple(sizes, "output_size", op, 2, 1)
     if is_meta(x):  # shapes only (glassnet.meta)
         return meta_result((*xb.shape[:2], *out)[int(unbatched) :], x.dtype, (input,), op)
     a_h, a_w = (_adaptive_matrix(n, o, x.dtype) for n, o in zip(xb.shape[2:], out))
@@ -758,7 +723,7 @@ def interpolate(
             raise ValueError(
                 f"{op}: recompute_scale_factor is not meaningful with an explicit size"
             )
-        out = int_tuple(op, "size", size, dims, 1)
+        out = checks.int_tuple(size, "size", op, dims, 1)
         scales: Sequence[float | None] = (None,) * dims
     else:
         factors = scale_factor if isinstance(scale_factor, Sequence) else (scale_factor,) * dims

@@ -18,7 +18,8 @@ import warnings
 
 import numpy as np
 
-from ..random import as_rng
+from .. import checks
+from ..random import GeneratorLike, as_rng
 from ..tensor import Tensor
 
 
@@ -71,28 +72,43 @@ def _shape_error(x: np.ndarray, w: np.ndarray) -> Exception:
     )
 
 
-def check_dropout_probability(p: float) -> float:
+def check_dropout_probability(p: float, where: str = "dropout") -> float:
     """`p` as a float, or a ValueError if it is not a probability."""
-    if isinstance(p, bool) or not isinstance(p, int | float) or not 0.0 <= p <= 1.0:
-        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p!r}")
-    return float(p)
+    return checks.probability(p, "p", where)
 
 
-def dropout(input: Tensor, p: float = 0.5, training: bool = True, generator=None) -> Tensor:
+def dropout(
+    input: Tensor,
+    p: float = 0.5,
+    training: bool = True,
+    inplace: bool = False,
+    *,
+    generator: GeneratorLike = None,
+) -> Tensor:
     """Inverted dropout: during training, zero each element with probability `p` and scale the
     survivors by 1 / (1 - p); outside training, return the input unchanged.
 
-    The mask comes from glassnet's seeded generator (or `generator`), so `manual_seed` repeats it.
+    The mask comes from glassnet's seeded generator (or `generator`, glassnet's addition to
+    PyTorch's arguments), so `manual_seed` repeats it. `inplace` is accepted for PyTorch
+    compatibility; the output is always a new tensor.
     """
     return _dropout(input, p, training, generator, "dropout", input.shape)
 
 
-def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, generator=None) -> Tensor:
+def dropout2d(
+    input: Tensor,
+    p: float = 0.5,
+    training: bool = True,
+    inplace: bool = False,
+    *,
+    generator: GeneratorLike = None,
+) -> Tensor:
     """Channel dropout: during training, zero whole channels of an (N, C, *) input with
     probability `p` (one draw per sample and channel) and scale the rest by 1 / (1 - p).
 
     Neighbouring pixels of a feature map are strongly correlated, so dropping single pixels hides
     little; dropping the whole map does. A 3-D input is read as (N, C, L), as PyTorch does.
+    `inplace` and `generator` are as for dropout.
     """
     shape = input.shape
     if len(shape) < 2:
@@ -105,22 +121,21 @@ def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, generator=No
             f"dropout2d: received a 3-D input (shape {shape}); it is read as (N, C, L) and whole "
             "channels are dropped, as PyTorch does. For one image (C, H, W), add the batch "
             "dimension first (x.unsqueeze(0)).",
-            stacklevel=3,
+            stacklevel=2,
         )
     mask_shape = shape[:2] + (1,) * (len(shape) - 2)
     return _dropout(input, p, training, generator, "dropout2d", mask_shape)
 
 
 def _dropout(
-    input: Tensor, p: float, training: bool, generator, name: str, mask_shape: tuple
+    input: Tensor, p: float, training: bool, generator: GeneratorLike, name: str, mask_shape: tuple
 ) -> Tensor:
     """Multiply `input` by a random 0 / (1 / (1 - p)) mask of `mask_shape`, broadcast over it."""
-    p = check_dropout_probability(p)
+    p = check_dropout_probability(p, name)
     if not training or p == 0.0:
         return input
     x = input.data
-    if x.dtype.kind != "f":
-        raise TypeError(f"{name} expects a floating point tensor, got dtype {x.dtype}")
+    checks.floating_point(x, "input", name)
     if p == 1.0:
         mask = np.zeros(mask_shape, dtype=x.dtype)
     else:

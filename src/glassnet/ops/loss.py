@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import checks
 from ..autograd import unbroadcast
 from ..tensor import Tensor
 from .activation import sigmoid_array, softplus_array
@@ -36,10 +37,7 @@ def check_reduction(name: str, reduction: str, allowed: tuple = ("none", "mean",
 def _floating_input(name: str, input: Tensor) -> np.ndarray:
     if not isinstance(input, Tensor):
         raise TypeError(f"{name}: input must be a Tensor, got {type(input).__name__}")
-    if input.data.dtype.kind != "f":
-        raise TypeError(
-            f"{name}: input must be a floating point tensor, got dtype {input.data.dtype}"
-        )
+    checks.floating_point(input.data, "input", name)
     return input.data
 
 

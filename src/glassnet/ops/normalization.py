@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import checks
 from ..tensor import Tensor
 
 
@@ -76,8 +77,7 @@ def batch_norm(
             f"batch_norm: expected an input of shape (N, C, *) with at least 2 dimensions, "
             f"got shape {x.shape}"
         )
-    if x.dtype.kind != "f":
-        raise TypeError(f"batch_norm expects a floating point input, got dtype {x.dtype}")
+    checks.floating_point(x, "input", "batch_norm")
     _check_channels(x, running_mean=running_mean, running_var=running_var, weight=weight, bias=bias)
     for name, t in (("weight", weight), ("bias", bias)):
         if t is not None and t.dtype != x.dtype:
@@ -244,8 +244,7 @@ def _normalized_rows(
     if isinstance(normalized_shape, int | np.integer):
         normalized_shape = (normalized_shape,)
     shape = tuple(int(s) for s in normalized_shape)
-    if x.dtype.kind != "f":
-        raise TypeError(f"{name} expects a floating point input, got dtype {x.dtype}")
+    checks.floating_point(x, "input", name)
     if not shape or len(shape) > x.ndim or x.shape[x.ndim - len(shape) :] != shape:
         raise ValueError(
             f"{name}: given normalized_shape={list(shape)}, expected input with shape "

@@ -17,6 +17,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+from .. import checks
 from .optimizer import Optimizer
 
 
@@ -170,8 +171,7 @@ class StepLR(LRScheduler):
     def __init__(
         self, optimizer: Optimizer, step_size: int, gamma: float = 0.1, last_epoch: int = -1
     ) -> None:
-        if not isinstance(step_size, int) or step_size <= 0:
-            raise ValueError(f"StepLR: step_size must be a positive integer, got {step_size!r}")
+        checks.positive_int(step_size, "step_size", "StepLR")
         self.step_size = step_size
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
@@ -261,12 +261,8 @@ class LinearLR(LRScheduler):
     ) -> None:
         if not 0.0 < start_factor <= 1.0:
             raise ValueError(f"LinearLR: start_factor must be in (0, 1], got {start_factor!r}")
-        if not 0.0 <= end_factor <= 1.0:
-            raise ValueError(f"LinearLR: end_factor must be in [0, 1], got {end_factor!r}")
-        if not isinstance(total_iters, int) or total_iters <= 0:
-            raise ValueError(
-                f"LinearLR: total_iters must be a positive integer, got {total_iters!r}"
-            )
+        checks.probability(end_factor, "end_factor", "LinearLR")
+        checks.positive_int(total_iters, "total_iters", "LinearLR")
         self.start_factor = start_factor
         self.end_factor = end_factor
         self.total_iters = total_iters
@@ -466,24 +462,16 @@ class OneCycleLR(LRScheduler):
         _check_optimizer(self, optimizer)
         self.optimizer = optimizer
         if total_steps is not None:
-            if not isinstance(total_steps, int) or total_steps <= 0:
-                raise ValueError(
-                    f"OneCycleLR: total_steps must be a positive integer, got {total_steps!r}"
-                )
-            self.total_steps = total_steps
+            self.total_steps = checks.positive_int(total_steps, "total_steps", "OneCycleLR")
         elif epochs is not None and steps_per_epoch is not None:
             for name, value in (("epochs", epochs), ("steps_per_epoch", steps_per_epoch)):
-                if not isinstance(value, int) or value <= 0:
-                    raise ValueError(
-                        f"OneCycleLR: {name} must be a positive integer, got {value!r}"
-                    )
+                checks.positive_int(value, name, "OneCycleLR")
             self.total_steps = epochs * steps_per_epoch
         else:
             raise ValueError(
                 "OneCycleLR: give either total_steps, or both epochs and steps_per_epoch"
             )
-        if not 0.0 <= pct_start <= 1.0:
-            raise ValueError(f"OneCycleLR: pct_start must be in [0, 1], got {pct_start!r}")
+        checks.probability(pct_start, "pct_start", "OneCycleLR")
         if anneal_strategy not in ("cos", "linear"):
             raise ValueError(
                 f"OneCycleLR: anneal_strategy must be 'cos' or 'linear', got {anneal_strategy!r}"

@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import checks
 from ..autograd import no_grad
 from ..data.datasets.toy import TOY_DATASETS, multiclass_blobs, spiral
 from ..io import save
@@ -394,11 +395,9 @@ class TrainingSession:
 
     def _example(self, index: Any) -> int:
         n = len(self.train_points)
-        if isinstance(index, bool) or not isinstance(index, int | np.integer) or not 0 <= index < n:
-            raise SessionError(
-                f"example: should be the number of a training point, 0 to {n - 1}; got {index!r}"
-            )
-        return int(index)
+        return checks.int_in_range(
+            index, "example (a training point)", "", 0, n - 1, error=SessionError
+        )
 
     def nearest_example(self, x1: float, x2: float) -> int:
         """The number of the training point nearest to (x1, x2)."""
@@ -649,8 +648,7 @@ class TrainingSession:
 
 
 def _check_index(name: str, value: Any, size: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or not 0 <= value < size:
-        raise SessionError(f"{name}: should be a whole number from 0 to {size - 1}; got {value!r}")
+    checks.int_in_range(value, name, "", 0, size - 1, error=SessionError)
 
 
 def _edit_value(what: str, value: Any) -> float:

@@ -10,11 +10,12 @@ it should be in and what it got.
 from __future__ import annotations
 
 import dataclasses
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
+
+from .. import checks
 
 CLASSIFICATION_DATASETS = ("circle", "xor", "gauss", "spiral", "blobs")
 REGRESSION_DATASETS = ("plane", "multi_gaussian")
@@ -117,18 +118,11 @@ def _choice(key: str, value: Any, choices: tuple[str, ...]) -> None:
 
 
 def _whole(key: str, value: Any, low: int, high: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise SettingsError(f"{key}: should be a whole number from {low} to {high}; got {value!r}")
+    checks.int_in_range(value, key, "", low, high, error=SettingsError)
 
 
 def _real(key: str, value: Any, low: float, high: float) -> None:
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, int | float)
-        or not math.isfinite(value)
-        or not low <= value <= high
-    ):
-        raise SettingsError(f"{key}: should be a number from {low:g} to {high:g}; got {value!r}")
+    checks.number_in_range(value, key, "", low, high, error=SettingsError)
 
 
 def _validate(s: Settings) -> None:

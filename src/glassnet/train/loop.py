@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import checks
 from ..autograd import no_grad
 from ..data import DataLoader, Dataset, TensorDataset
 from ..nn import functional as F
@@ -165,8 +166,7 @@ class Trainer:
     def fit(
         self, train_loader: DataLoader, epochs: int, val_loader: DataLoader | None = None
     ) -> History:
-        if not isinstance(epochs, int) or epochs < 1:
-            raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
+        checks.positive_int(epochs, "epochs", f"{type(self).__name__}.fit")
         history = History()
         self.stop_training = False
         for cb in self.callbacks:

@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from ... import checks
 from ...random import Generator, as_rng
 from ...tensor import Tensor
 from ..download import data_dir, download
@@ -126,8 +127,7 @@ class CharCorpus:
         val_fraction: float = 0.1,
         vocab: Vocabulary | None = None,
     ) -> None:
-        if not 0.0 <= val_fraction < 1.0:
-            raise ValueError(f"CharCorpus: val_fraction must be in [0, 1), got {val_fraction!r}")
+        checks.probability(val_fraction, "val_fraction", "CharCorpus", include_one=False)
         self.name = name
         self.text = text
         self.vocab = Vocabulary.from_text(text) if vocab is None else vocab
@@ -181,8 +181,8 @@ def random_windows(
     """`batch_size` windows of `seq_len` + 1 consecutive entries of `ids` at random starts, as
     (inputs, targets) int64 Tensors of shape (batch_size, seq_len): each window's first
     `seq_len` entries and its last `seq_len` (so ``targets[:, :-1] == inputs[:, 1:]``)."""
-    _check_positive("batch_size", batch_size)
-    _check_positive("seq_len", seq_len)
+    checks.positive_int(batch_size, "batch_size", name)
+    checks.positive_int(seq_len, "seq_len", name)
     if len(ids) < seq_len + 1:
         raise ValueError(
             f"{name}: {len(ids):,} characters are too few for windows of seq_len + 1 = "
@@ -206,8 +206,8 @@ class StreamBatches:
     """
 
     def __init__(self, ids: np.ndarray, batch_size: int, seq_len: int) -> None:
-        _check_positive("batch_size", batch_size)
-        _check_positive("seq_len", seq_len)
+        checks.positive_int(batch_size, "batch_size", "StreamBatches")
+        checks.positive_int(seq_len, "seq_len", "StreamBatches")
         length = len(ids) // batch_size
         if length < 2:
             raise ValueError(
@@ -234,11 +234,6 @@ class StreamBatches:
     def characters(self) -> int:
         """How many targets one pass holds (each stream's characters but the first)."""
         return self.streams.shape[0] * (self.streams.shape[1] - 1)
-
-
-def _check_positive(name: str, value: Any) -> None:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
 
 
 # -- the corpora ----------------------------------------------------------------------------------
@@ -290,7 +285,7 @@ def load_python_source(max_chars: int = PYTHON_SOURCE_CHARS, folder: str | None 
     have one (é -> e) and dropped otherwise, as are control characters other than newline and
     tab, so the vocabulary stays around 100 characters.
     """
-    _check_positive("max_chars", max_chars)
+    checks.positive_int(max_chars, "max_chars", "load_python_source")
     directory = Path(folder or sysconfig.get_paths()["stdlib"])
     files = sorted(directory.glob("*.py"))
     if not files:

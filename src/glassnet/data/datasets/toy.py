@@ -18,6 +18,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from ... import checks
 from ...random import Generator, as_rng
 from ...tensor import Tensor
 from ..dataset import TensorDataset
@@ -26,13 +27,9 @@ Seed = int | Generator | np.random.Generator | None
 ToyData = tuple[np.ndarray, np.ndarray]
 
 
-def _is_int(value: object) -> bool:
-    return isinstance(value, int | np.integer) and not isinstance(value, bool)
-
-
 def _rng(seed: Seed) -> np.random.Generator:
     """A private stream for an integer seed; the given (or global) generator otherwise."""
-    if _is_int(seed):
+    if checks.is_int(seed):
         return Generator(int(seed)).rng
     if seed is None or isinstance(seed, Generator | np.random.Generator):
         return as_rng(seed)
@@ -41,7 +38,7 @@ def _rng(seed: Seed) -> np.random.Generator:
 
 def _check(name: str, n: int, noise: float) -> float:
     """Validate the common arguments; returns the noise as the Playground's fraction (0 to 0.5)."""
-    if not _is_int(n) or n < 1:
+    if not checks.is_int(n) or n < 1:
         raise ValueError(
             f"{name}: n (the number of points) should be a positive integer, got {n!r}"
         )
@@ -116,7 +113,7 @@ def spiral(n: int = 500, noise: float = 0.0, seed: Seed = None, classes: int = 2
     for multi-class classification; the arm turned by j/k of a circle has class k - 1 - j.
     """
     fraction = _check("spiral", n, noise)
-    if not _is_int(classes) or not 2 <= classes <= 8:
+    if not checks.is_int(classes) or not 2 <= classes <= 8:
         raise ValueError(f"spiral: classes should be an integer from 2 to 8, got {classes!r}")
     rng = _rng(seed)
     arms, labels = [], []
@@ -198,7 +195,7 @@ def multiclass_blobs(
     y int64 (n,) with labels 0 .. classes-1, as balanced as n allows.
     """
     fraction = _check("multiclass_blobs", n, noise)
-    if not _is_int(classes) or not 2 <= classes <= 8:
+    if not checks.is_int(classes) or not 2 <= classes <= 8:
         raise ValueError(
             f"multiclass_blobs: classes should be an integer from 2 to 8, got {classes!r}"
         )

@@ -14,14 +14,14 @@ from typing import Any
 
 import numpy as np
 
+from ... import checks
 from ...dtypes import get_default_dtype
 from ...meta import empty
-from ...ops.conv import check_output_padding, conv1d, conv2d, conv_transpose2d, int_tuple
+from ...ops.conv import check_output_padding, conv1d, conv2d, conv_transpose2d
 from ...tensor import Tensor
 from ..init import _calculate_fan_in_and_fan_out, kaiming_uniform_, uniform_
 from ..module import Module
 from ..parameter import Parameter
-from .linear import _check_features
 
 _PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
@@ -49,8 +49,8 @@ class _ConvNd(Module):
     ) -> None:
         super().__init__()
         name, dims = type(self).__name__, self._dims
-        self.in_channels = _check_features(name, "in_channels", in_channels)
-        self.out_channels = _check_features(name, "out_channels", out_channels)
+        self.in_channels = checks.non_negative_int(in_channels, "in_channels", name)
+        self.out_channels = checks.non_negative_int(out_channels, "out_channels", name)
         if isinstance(groups, bool) or not isinstance(groups, int) or groups < 1:
             raise ValueError(f"{name}: groups must be a positive integer, got {groups!r}")
         for arg, channels in (("in_channels", in_channels), ("out_channels", out_channels)):
@@ -59,8 +59,8 @@ class _ConvNd(Module):
                     f"{name}: {arg} must be divisible by groups, got {arg}={channels}, "
                     f"groups={groups}"
                 )
-        self.kernel_size = int_tuple(name, "kernel_size", kernel_size, dims, 1)
-        self.stride = int_tuple(name, "stride", stride, dims, 1)
+        self.kernel_size = checks.int_tuple(kernel_size, "kernel_size", name, dims, 1)
+        self.stride = checks.int_tuple(stride, "stride", name, dims, 1)
         if isinstance(padding, str) and not self.transposed:
             if padding not in ("same", "valid"):
                 raise ValueError(
@@ -72,8 +72,8 @@ class _ConvNd(Module):
                 )
             self.padding: Any = padding
         else:
-            self.padding = int_tuple(name, "padding", padding, dims, 0)
-        self.dilation = int_tuple(name, "dilation", dilation, dims, 1)
+            self.padding = checks.int_tuple(padding, "padding", name, dims, 0)
+        self.dilation = checks.int_tuple(dilation, "dilation", name, dims, 1)
         self.output_padding = (0,) * dims
         self.groups = groups
         if padding_mode not in _PADDING_MODES:
@@ -264,7 +264,9 @@ class ConvTranspose2d(_ConvNd):
             device,
             dtype,
         )
-        self.output_padding = int_tuple("ConvTranspose2d", "output_padding", output_padding, 2, 0)
+        self.output_padding = checks.int_tuple(
+            output_padding, "output_padding", "ConvTranspose2d", 2, 0
+        )
         check_output_padding("ConvTranspose2d", self.output_padding, self.stride, self.dilation)
 
     def forward(self, input: Tensor, output_size: Sequence[int] | None = None) -> Tensor:

@@ -8,7 +8,9 @@ drops whole feature maps of a convolutional network instead of single values.
 
 from __future__ import annotations
 
-from ...ops.fused import check_dropout_probability, dropout, dropout2d
+from ... import checks
+from ...ops.fused import dropout, dropout2d
+from ...random import GeneratorLike, as_rng
 from ...tensor import Tensor
 from ..module import Module
 
@@ -19,18 +21,25 @@ class Dropout(Module):
     Args:
         p: probability of an element to be zeroed (default 0.5).
         inplace: accepted for PyTorch compatibility; the output is always a new tensor.
+        generator: the random stream of the masks (a ``glassnet.Generator``; glassnet's own
+            addition), so one model's dropout can be repeated apart from the global stream. The
+            global generator when None.
 
     Shape:
         any; the output has the input's shape.
     """
 
-    def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
+    def __init__(
+        self, p: float = 0.5, inplace: bool = False, *, generator: GeneratorLike = None
+    ) -> None:
         super().__init__()
-        self.p = check_dropout_probability(p)
+        self.p = checks.probability(p, "p", type(self).__name__)
         self.inplace = inplace
+        as_rng(generator, type(self).__name__)
+        self.generator = generator
 
     def forward(self, input: Tensor) -> Tensor:
-        return dropout(input, self.p, self.training)
+        return dropout(input, self.p, self.training, generator=self.generator)
 
     def extra_repr(self) -> str:
         return f"p={self.p}, inplace={self.inplace}"
@@ -43,6 +52,7 @@ class Dropout2d(Dropout):
     Args:
         p: probability of a channel to be zeroed (default 0.5).
         inplace: accepted for PyTorch compatibility; the output is always a new tensor.
+        generator: the random stream of the masks, as for Dropout.
 
     Shape:
         ``(N, C, H, W)``; the output has the input's shape. A 3-D input is read as (N, C, L),
@@ -50,4 +60,4 @@ class Dropout2d(Dropout):
     """
 
     def forward(self, input: Tensor) -> Tensor:
-        return dropout2d(input, self.p, self.training)
+        return dropout2d(input, self.p, self.training, generator=self.generator)

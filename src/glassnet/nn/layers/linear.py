@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from ... import checks
 from ...dtypes import get_default_dtype
 from ...meta import empty
 from ...ops.fused import linear
@@ -19,12 +20,6 @@ from ...tensor import Tensor
 from ..init import _calculate_fan_in_and_fan_out, kaiming_uniform_, uniform_
 from ..module import Module
 from ..parameter import Parameter
-
-
-def _check_features(layer: str, name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 0:
-        raise ValueError(f"{layer}: {name} must be a non-negative integer, got {value!r}")
-    return int(value)
 
 
 class Identity(Module):
@@ -72,8 +67,8 @@ class Linear(Module):
         dtype: Any = None,
     ) -> None:
         super().__init__()
-        self.in_features = _check_features("Linear", "in_features", in_features)
-        self.out_features = _check_features("Linear", "out_features", out_features)
+        self.in_features = checks.non_negative_int(in_features, "in_features", "Linear")
+        self.out_features = checks.non_negative_int(out_features, "out_features", "Linear")
         dtype = get_default_dtype() if dtype is None else np.dtype(dtype)
         self.weight = Parameter(empty((self.out_features, self.in_features), dtype, device))
         if bias:

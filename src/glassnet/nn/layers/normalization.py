@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from ... import checks
 from ...dtypes import get_default_dtype
 from ...meta import empty, full
 from ...ops.normalization import batch_norm, layer_norm, rms_norm
@@ -22,7 +23,6 @@ from ...tensor import Tensor
 from ..init import ones_, zeros_
 from ..module import Module
 from ..parameter import Parameter
-from .linear import _check_features
 
 
 class _BatchNorm(Module):
@@ -45,7 +45,7 @@ class _BatchNorm(Module):
     ) -> None:
         super().__init__()
         name = type(self).__name__
-        self.num_features = _check_features(name, "num_features", num_features)
+        self.num_features = checks.non_negative_int(num_features, "num_features", name)
         if isinstance(eps, bool) or not isinstance(eps, int | float) or eps <= 0:
             raise ValueError(f"{name}: eps must be a positive number, got {eps!r}")
         if momentum is not None and (

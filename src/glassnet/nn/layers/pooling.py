@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from ... import checks
 from ...ops.conv import (
     adaptive_avg_pool2d,
     avg_pool1d,
     avg_pool2d,
-    int_tuple,
     interpolate,
     max_pool1d,
     max_pool2d,
@@ -37,12 +37,12 @@ class _MaxPoolNd(Module):
     ) -> None:
         super().__init__()
         name, dims = type(self).__name__, self._dims
-        int_tuple(name, "kernel_size", kernel_size, dims, 1)
-        int_tuple(name, "padding", padding, dims, 0)
-        int_tuple(name, "dilation", dilation, dims, 1)
+        checks.int_tuple(kernel_size, "kernel_size", name, dims, 1)
+        checks.int_tuple(padding, "padding", name, dims, 0)
+        checks.int_tuple(dilation, "dilation", name, dims, 1)
         self.kernel_size = kernel_size
         self.stride = kernel_size if stride is None else stride
-        int_tuple(name, "stride", self.stride, dims, 1)
+        checks.int_tuple(self.stride, "stride", name, dims, 1)
         self.padding = padding
         self.dilation = dilation
         self.return_indices = return_indices
@@ -142,10 +142,10 @@ class AvgPool1d(Module):
         count_include_pad: bool = True,
     ) -> None:
         super().__init__()
-        self.kernel_size = int_tuple("AvgPool1d", "kernel_size", kernel_size, 1, 1)
+        self.kernel_size = checks.int_tuple(kernel_size, "kernel_size", "AvgPool1d", 1, 1)
         stride = kernel_size if stride is None else stride
-        self.stride = int_tuple("AvgPool1d", "stride", stride, 1, 1)
-        self.padding = int_tuple("AvgPool1d", "padding", padding, 1, 0)
+        self.stride = checks.int_tuple(stride, "stride", "AvgPool1d", 1, 1)
+        self.padding = checks.int_tuple(padding, "padding", "AvgPool1d", 1, 0)
         self.ceil_mode = ceil_mode
         self.count_include_pad = count_include_pad
 
@@ -189,11 +189,11 @@ class AvgPool2d(Module):
         divisor_override: int | None = None,
     ) -> None:
         super().__init__()
-        int_tuple("AvgPool2d", "kernel_size", kernel_size, 2, 1)
-        int_tuple("AvgPool2d", "padding", padding, 2, 0)
+        checks.int_tuple(kernel_size, "kernel_size", "AvgPool2d", 2, 1)
+        checks.int_tuple(padding, "padding", "AvgPool2d", 2, 0)
         self.kernel_size = kernel_size
         self.stride = kernel_size if stride is None else stride
-        int_tuple("AvgPool2d", "stride", self.stride, 2, 1)
+        checks.int_tuple(self.stride, "stride", "AvgPool2d", 2, 1)
         self.padding = padding
         self.ceil_mode = ceil_mode
         self.count_include_pad = count_include_pad

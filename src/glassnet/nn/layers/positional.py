@@ -14,11 +14,11 @@ from typing import Any
 
 import numpy as np
 
+from ... import checks
 from ...dtypes import get_default_dtype
-from ...ops.fused import check_dropout_probability, dropout
+from ...ops.fused import dropout
 from ...tensor import Tensor
 from ..module import Module
-from .linear import _check_features
 from .sparse import Embedding
 
 
@@ -93,9 +93,9 @@ class SinusoidalPositionalEncoding(Module):
     ) -> None:
         super().__init__()
         name = "SinusoidalPositionalEncoding"
-        self.d_model = _check_features(name, "d_model", d_model)
-        self.max_len = _check_features(name, "max_len", max_len)
-        self.p = check_dropout_probability(dropout)
+        self.d_model = checks.non_negative_int(d_model, "d_model", name)
+        self.max_len = checks.non_negative_int(max_len, "max_len", name)
+        self.p = checks.probability(dropout, "dropout", name)
         self.batch_first = batch_first
         dtype = get_default_dtype() if dtype is None else np.dtype(dtype)
         table = sinusoidal_table(self.max_len, self.d_model, dtype)

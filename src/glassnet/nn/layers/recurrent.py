@@ -19,10 +19,10 @@ from typing import Any
 
 import numpy as np
 
-from ... import ops
+from ... import checks, ops
 from ...dtypes import get_default_dtype
 from ...meta import empty
-from ...ops.fused import check_dropout_probability, dropout
+from ...ops.fused import dropout
 from ...ops.recurrent import gru_layer, lstm_layer, rnn_layer
 from ...tensor import Tensor
 from ..init import uniform_
@@ -30,14 +30,6 @@ from ..module import Module
 from ..parameter import Parameter
 
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
-
-
-def _check_size(layer: str, name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        raise TypeError(f"{layer}: {name} should be of type int, got: {type(value).__name__}")
-    if value <= 0:
-        raise ValueError(f"{layer}: {name} must be greater than zero, got {value}")
-    return int(value)
 
 
 def _check_nonlinearity(layer: str, nonlinearity: Any) -> str:
@@ -102,15 +94,17 @@ class RNNBase(Module):
             raise ValueError(f"Unrecognized RNN mode: {mode!r}; expected one of {list(_GATES)}")
         layer = "LSTM" if mode == "LSTM" else "GRU" if mode == "GRU" else "RNN"
         self.mode = mode
-        self.input_size = _check_size(layer, "input_size", input_size)
-        self.hidden_size = _check_size(layer, "hidden_size", hidden_size)
-        self.num_layers = _check_size(layer, "num_layers", num_layers)
+        self.input_size = checks.positive_int(input_size, "input_size", layer, type_error=TypeError)
+        self.hidden_size = checks.positive_int(
+            hidden_size, "hidden_size", layer, type_error=TypeError
+        )
+        self.num_layers = checks.positive_int(num_layers, "num_layers", layer, type_error=TypeError)
         for name, flag in (("bias", bias), ("batch_first", batch_first)):
             if not isinstance(flag, bool):
                 raise TypeError(f"{layer}: {name} should be of type bool, got {flag!r}")
         self.bias = bias
         self.batch_first = batch_first
-        self.dropout = check_dropout_probability(dropout)
+        self.dropout = checks.probability(dropout, "dropout", layer)
         if self.dropout > 0 and num_layers == 1:
             warnings.warn(
                 "dropout option adds dropout after all but last recurrent layer, so non-zero "
@@ -478,8 +472,10 @@ class RNNCellBase(Module):
     ) -> None:
         super().__init__()
         name = type(self).__name__
-        self.input_size = _check_size(name, "input_size", input_size)
-        self.hidden_size = _check_size(name, "hidden_size", hidden_size)
+        self.input_size = checks.positive_int(input_size, "input_size", name, type_error=TypeError)
+        self.hidden_size = checks.positive_int(
+            hidden_size, "hidden_size", name, type_error=TypeError
+        )
         self.bias = bias
         dtype = get_default_dtype() if dtype is None else np.dtype(dtype)
         gates = num_chunks * self.hidden_size

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from ... import checks
 from ...dtypes import get_default_dtype
 from ...meta import empty
 from ...ops.fused import lookup
@@ -18,7 +19,6 @@ from ...tensor import Tensor
 from ..init import normal_
 from ..module import Module
 from ..parameter import Parameter
-from .linear import _check_features
 
 
 class Embedding(Module):
@@ -65,8 +65,8 @@ class Embedding(Module):
         dtype: Any = None,
     ) -> None:
         super().__init__()
-        self.num_embeddings = _check_features("Embedding", "num_embeddings", num_embeddings)
-        self.embedding_dim = _check_features("Embedding", "embedding_dim", embedding_dim)
+        self.num_embeddings = checks.non_negative_int(num_embeddings, "num_embeddings", "Embedding")
+        self.embedding_dim = checks.non_negative_int(embedding_dim, "embedding_dim", "Embedding")
         if padding_idx is not None:
             if not -num_embeddings <= padding_idx < num_embeddings:
                 raise ValueError(

@@ -16,10 +16,11 @@ from typing import Any
 
 import numpy as np
 
+from ... import checks
 from ...dtypes import get_default_dtype
 from ...meta import empty
 from ...ops.attention import multi_head_attention
-from ...ops.fused import check_dropout_probability, linear
+from ...ops.fused import linear
 from ...tensor import Tensor
 from .. import functional as F
 from ..container import ModuleList
@@ -27,7 +28,7 @@ from ..init import constant_, xavier_uniform_
 from ..module import Module
 from ..parameter import Parameter
 from .dropout import Dropout
-from .linear import Linear, _check_features
+from .linear import Linear
 from .normalization import LayerNorm
 
 
@@ -100,8 +101,8 @@ class MultiheadAttention(Module):
     ) -> None:
         super().__init__()
         name = "MultiheadAttention"
-        embed_dim = _check_features(name, "embed_dim", embed_dim)
-        num_heads = _check_features(name, "num_heads", num_heads)
+        embed_dim = checks.non_negative_int(embed_dim, "embed_dim", name)
+        num_heads = checks.non_negative_int(num_heads, "num_heads", name)
         if embed_dim == 0 or num_heads == 0:
             raise ValueError(
                 f"{name}: embed_dim and num_heads must be greater than 0, got "
@@ -116,11 +117,11 @@ class MultiheadAttention(Module):
                 f"{name}: add_bias_kv and add_zero_attn are not supported (only False)"
             )
         self.embed_dim = embed_dim
-        self.kdim = embed_dim if kdim is None else _check_features(name, "kdim", kdim)
-        self.vdim = embed_dim if vdim is None else _check_features(name, "vdim", vdim)
+        self.kdim = embed_dim if kdim is None else checks.non_negative_int(kdim, "kdim", name)
+        self.vdim = embed_dim if vdim is None else checks.non_negative_int(vdim, "vdim", name)
         self._qkv_same_embed_dim = self.kdim == embed_dim and self.vdim == embed_dim
         self.num_heads = num_heads
-        self.dropout = check_dropout_probability(dropout)
+        self.dropout = checks.probability(dropout, "dropout", name)
         self.batch_first = batch_first
         self.head_dim = embed_dim // num_heads
         dtype = get_default_dtype() if dtype is None else np.dtype(dtype)
@@ -533,7 +534,7 @@ def _feed_forward(
 
 
 def _clones(layer: Module, num_layers: int, stack: str) -> ModuleList:
-    num_layers = _check_features(stack, "num_layers", num_layers)
+    num_layers = checks.non_negative_int(num_layers, "num_layers", stack)
     if not isinstance(layer, Module):
         raise TypeError(f"{stack}: expected a layer (a Module) to copy, got {type(layer).__name__}")
     return ModuleList([copy.deepcopy(layer) for _ in range(num_layers)])
