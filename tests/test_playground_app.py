@@ -157,10 +157,63 @@ def test_an_internal_error_stays_in_its_tab(client):
             bad.send({"action": action})
             message, _ = bad.receive_until("error")
             assert "internal error" in message["message"] and "a bug" in message["message"]
+            assert message["playing"] is False  # the page's play button shows it stopped
         good.send({"action": "step"})
         assert good.receive()["epoch"] == 1
         bad.send({"action": "reset"})  # the broken tab still answers
         assert bad.receive()["type"] == "state"
+
+
+def test_an_error_while_handling_any_message_is_reported_in_its_tab(client, monkeypatch, caplog):
+    """The first state, a backprop request, an upload: whatever fails inside the server comes
+    to the tab as an "internal error" message (the socket stays open), and is logged."""
+    from glassnet.playground.session import TrainingSession
+
+    def broken(*args):
+        raise RuntimeError("Can't call numpy() on Tensor that requires grad")
+
+    monkeypatch.setattr(TrainingSession, "output_map", broken)
+    with open_tab(client, "/ws") as ws:
+        message, _ = ws.receive_until("error")  # the tab's first state could not be drawn
+        assert "internal error" in message["message"] and "numpy()" in message["message"]
+        assert message["playing"] is False
+        monkeypatch.undo()
+        ws.send({"action": "reset"})
+        state = ws.receive()
+        assert state["type"] == "state"
+        session = session_of(client, state)
+        for name, action in [
+            ("backprop", {"action": "backprop", "index": 0}),
+            ("load_upload", None),
+            ("export_zip", None),
+        ]:
+            monkeypatch.setattr(session, name, broken)
+            if name == "load_upload":
+                answer = client.post(f"/api/upload/{state['session']}", content=csv_text().encode())
+                assert answer.status_code == 500 and "numpy()" in answer.json()["error"]
+            elif name == "export_zip":
+                assert client.get(f"/api/export/{state['session']}").status_code == 500
+            else:
+                ws.send(action)
+            message, _ = ws.receive_until("error")
+            assert "internal error" in message["message"] and "numpy()" in message["message"]
+            monkeypatch.undo()
+        ws.send({"action": "step"})
+        assert ws.receive()["epoch"] == 1
+    assert [r.levelname for r in caplog.records].count("ERROR") == 4
+
+
+def test_json_nested_too_deeply_is_bad_input_not_a_bug(client, caplog):
+    with open_tab(client, "/ws") as ws:
+        ws.receive()
+        for text in ("[" * 60_000, '{"action": ' * 5_000 + '"play"' + "}" * 5_000):
+            ws.send_text(text)
+            error = ws.receive()
+            assert error["type"] == "error" and "nested too deeply" in error["message"]
+            assert "playing" not in error  # bad input: the tab plays on if it was playing
+        ws.send({"action": "step"})
+        assert ws.receive()["epoch"] == 1
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
 
 
 def test_a_bad_link_falls_back_to_the_defaults_and_says_why(client):
@@ -415,7 +468,9 @@ def test_an_uploaded_csv_becomes_the_tabs_data(client):
     with open_tab(client, "/ws?percTrainData=50") as ws:
         session = ws.receive()["session"]
         response = client.post(
-            f"/api/upload/{session}?name=mine.csv", content=csv_text(40, classes=3).encode()
+            f"/api/upload/{session}?name=mine.csv",
+            content=csv_text(40, classes=3).encode(),
+            headers={"origin": "http://testserver"},  # the page's own origin is welcome
         )
         assert response.status_code == 200, response.text
         answer = response.json()
@@ -470,6 +525,10 @@ def test_bad_uploads_get_a_clear_4xx_and_the_tab_goes_on(client):
         chunked = client.post(url, content=chunks())
         assert chunked.status_code == 413 and "larger than 1 MB" in chunked.json()["error"]
         assert client.post(f"{url}?kind=guess", content=b"1,2,3").status_code == 400
+        # another web site's page cannot give a tab its data (as it cannot open a socket)
+        for origin in ("http://evil.example", "null"):
+            foreign = client.post(url, content=csv_text().encode(), headers={"origin": origin})
+            assert foreign.status_code == 403 and "cross-origin" in foreign.json()["error"]
         assert client.post("/api/upload/guess", content=csv_text().encode()).status_code == 404
         assert client.get(url).status_code == 405
         ws.send({"action": "step"})  # nothing changed the tab

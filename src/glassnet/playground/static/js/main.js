@@ -110,6 +110,7 @@ function onMessage(event) {
       break;
     case "error":
       showMessage(message.message);
+      if (message.playing === false) setPlaying(false); // an internal error stopped training
       applySettings(page.settings, null); // put the controls back as they were
       break;
   }
