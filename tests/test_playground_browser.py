@@ -240,6 +240,7 @@ def test_the_backprop_view_shows_glassnets_own_gradients(browser, url):
     page.click("#bp-backward")
     page.click("#bp-backward")
     assert page.is_disabled("#bp-backward") and "Done" in page.inner_text("#bp-explain")
+    assert "(SGD on this example alone)" in page.inner_text("#bp-explain")  # the link's optimizer
     deltas = bp_values(page, "delta")
     assert len(deltas) == 6
     for (column, k), value in deltas.items():
@@ -307,6 +308,7 @@ def test_a_csv_file_is_uploaded_through_the_page(browser, url, tmp_path):
     page.goto(url + "?percTrainData=50")
     page.wait_for_selector("#heatmap[data-epoch='0']")
     assert page.is_hidden("#csv-dataset")
+    assert page.is_enabled("[data-key='noise']") and page.is_hidden("#noise-note")
     page.set_input_files("#upload-file", str(good))
     page.wait_for_function("location.search.includes('dataset=csv')")
     page.wait_for_selector("#message:not([hidden])")
@@ -318,6 +320,9 @@ def test_a_csv_file_is_uploaded_through_the_page(browser, url, tmp_path):
     )
     assert page.locator("#legend .swatch").count() == 3
     assert page.locator(".neuron.output").count() == 3  # softmax over 3 classes
+    # the file's points are used as they are: the noise slider is off, and says why
+    assert page.is_disabled("[data-key='noise']")
+    assert "used as they are" in page.inner_text("#noise-note")
     page.click("#step")
     page.wait_for_selector("#heatmap[data-epoch='1']")
     bad = tmp_path / "bad.csv"
@@ -326,6 +331,9 @@ def test_a_csv_file_is_uploaded_through_the_page(browser, url, tmp_path):
     page.wait_for_function("document.querySelector('#message-text').textContent.includes('row 7')")
     assert "column 2 (x2): 'two' is not a finite number" in page.inner_text("#message-text")
     assert "dataset=csv" in page.url  # the good data stays
+    page.click("[data-dataset='circle']")
+    page.wait_for_function("location.search.includes('dataset=circle')")
+    assert page.is_enabled("[data-key='noise']") and page.is_hidden("#noise-note")
     page.close()
 
 

@@ -158,7 +158,7 @@ def backprop_message(session: TrainingSession, index: int) -> dict[str, Any]:
     per Linear layer, input side first, each neuron's weighted sum ("pre") and activation
     ("post"; the output layer's is the prediction), their gradients ("preGrads": the error
     signal dL/dz; "postGrads", hidden layers only) and the gradient of every weight (out, in)
-    and bias of this example's loss."""
+    and bias of this example's loss; the learning rate and optimizer a "backprop_apply" uses."""
     r = session.backprop(index)
     return {
         "type": "backprop",
@@ -176,6 +176,7 @@ def backprop_message(session: TrainingSession, index: int) -> dict[str, Any]:
         "loss": _finite(r["loss"]),
         "lossName": r["loss_name"],
         "learningRate": session.settings.learning_rate,
+        "optimizer": session.settings.optimizer,  # what "Apply this update" steps with
     }
 
 
