@@ -70,6 +70,18 @@ class Tab:
             raise item
         return no_nan(item)
 
+    def pending(self) -> list[dict]:
+        """The messages that have arrived and not been read yet, without waiting."""
+        messages = []
+        while True:
+            try:
+                item = self._messages.get_nowait()
+            except queue.Empty:
+                return messages
+            if isinstance(item, BaseException):
+                raise item
+            messages.append(no_nan(item))
+
     def receive_until(
         self, match: str | Callable[[dict], bool], within: float = WAIT, what: str | None = None
     ) -> tuple[dict, list[dict]]:
