@@ -165,13 +165,22 @@ def test_an_internal_error_stays_in_its_tab(client):
 
 
 def test_an_error_while_handling_any_message_is_reported_in_its_tab(client, monkeypatch, caplog):
-    """The first state, a backprop request, an upload: whatever fails inside the server comes
-    to the tab as an "internal error" message (the socket stays open), and is logged."""
+    """Building the session, the first state, a backprop request, an upload, an export:
+    whatever fails inside the server comes to the tab as an "internal error" message and is
+    logged; the socket stays open unless the tab has no network at all."""
     from glassnet.playground.session import TrainingSession
 
     def broken(*args):
         raise RuntimeError("Can't call numpy() on Tensor that requires grad")
 
+    monkeypatch.setattr(TrainingSession, "reset", broken)
+    with open_tab(client, "/ws") as ws:  # no network could be built: say why, then close
+        message = ws.receive()
+        assert "internal error" in message["message"] and "numpy()" in message["message"]
+        with pytest.raises(WebSocketDisconnect) as closed:
+            ws.receive()
+        assert closed.value.code == 1011
+    monkeypatch.undo()
     monkeypatch.setattr(TrainingSession, "output_map", broken)
     with open_tab(client, "/ws") as ws:
         message, _ = ws.receive_until("error")  # the tab's first state could not be drawn
@@ -200,7 +209,7 @@ def test_an_error_while_handling_any_message_is_reported_in_its_tab(client, monk
             monkeypatch.undo()
         ws.send({"action": "step"})
         assert ws.receive()["epoch"] == 1
-    assert [r.levelname for r in caplog.records].count("ERROR") == 4
+    assert [r.levelname for r in caplog.records].count("ERROR") == 5
 
 
 def test_json_nested_too_deeply_is_bad_input_not_a_bug(client, caplog):

@@ -8,7 +8,9 @@ pause, step, reset, regenerate, settings; backprop and backprop_apply for the ba
 for a weight or bias typed in). Settings arrive as URL parameters and go through the same
 validation as a link's query string. Arrays travel base64 encoded (float32, or int8 for the neuron
 heatmaps, which are drawn on the scale -1 to 1 anyway). One's own data arrives as a CSV file
-posted to /api/upload/SESSION.
+posted to /api/upload/SESSION. Bad input gets an error message saying what is wrong; any other
+exception while handling a tab's message is logged and reported to that tab as an internal
+error, which stops its training; the other tabs never notice.
 """
 
 from __future__ import annotations
@@ -246,7 +248,6 @@ class Connection:
                 except WebSocketDisconnect:
                     return  # the tab has closed; the socket's handler cleans up
                 except Exception as error:  # a bug: stop this tab's training, say so, go on
-                    self.playing = False
                     await self.report(error)
             await asyncio.sleep(max(0.0, interval - (time.perf_counter() - started)))
 
