@@ -160,9 +160,9 @@ def test_a_session_draws_only_from_its_own_generator():
     import glassnet
 
     def run(interleaved: bool) -> TrainingSession:
+        glassnet.manual_seed(7)
         session = TrainingSession(Settings(dataset="spiral", hidden=(6, 6), dropout=0.3, seed=4))
         other = TrainingSession(Settings(dataset="spiral", hidden=(6, 6), dropout=0.3, seed=5))
-        glassnet.manual_seed(7)
         for _ in range(3):
             assert session.train_update(), session.diverged
             if interleaved:

@@ -32,6 +32,7 @@ import numpy as np
 from ..autograd import no_grad
 from ..data.datasets.toy import TOY_DATASETS, multiclass_blobs, spiral
 from ..io import save
+from ..meta import device
 from ..models.mlp import MLP
 from ..nn.init import kaiming_uniform_, uniform_
 from ..nn.layers import BCEWithLogitsLoss, CrossEntropyLoss, Dropout, Linear, MSELoss
@@ -216,11 +217,15 @@ class TrainingSession:
         # them. The same link replays the same run in any tab, whatever other tabs do meanwhile
         # (they never touch this generator, nor it the global one).
         self.generator = Generator().manual_seed(s.seed)
-        self.model = MLP(sizes, activation=s.activation, dropout=s.dropout)
+        # Built on the meta device (shapes only, so Linear draws nothing from the global
+        # generator), then given memory and Linear's own initialisation from this generator.
+        with device("meta"):
+            self.model = MLP(sizes, activation=s.activation, dropout=s.dropout)
+        self.model.to_empty(device="cpu")
         for position, layer in enumerate(self.model):
             if isinstance(layer, Dropout):
                 self.model[position] = _SessionDropout(layer.p, self.generator)
-        for layer in self.linears:  # Linear's own initialisation, from the session's generator
+        for layer in self.linears:
             kaiming_uniform_(layer.weight, a=math.sqrt(5), generator=self.generator)
             bound = 1 / math.sqrt(layer.in_features)
             uniform_(layer.bias, -bound, bound, generator=self.generator)
