@@ -15,6 +15,7 @@ import threading
 import time
 import zipfile
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import numpy as np
@@ -28,6 +29,7 @@ if not os.path.exists(CHROMIUM):
 pytest.importorskip("playwright", reason="Playwright for Python is not installed")
 pytest.importorskip("uvicorn", reason="the playground extra is not installed")
 
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
 
 from glassnet.playground.app import make_server  # noqa: E402
@@ -97,6 +99,18 @@ def browser():
         browser.close()
 
 
+def wait_until(page, expression: str, what: str | None = None, seconds: float = 30) -> Any:
+    """Wait until the JavaScript `expression` is true in `page` and return its value; after
+    `seconds`, fail saying what was waited for (Playwright's own timeout error does not name
+    the condition)."""
+    try:
+        return page.wait_for_function(expression, timeout=seconds * 1000).json_value()
+    except PlaywrightTimeoutError:
+        raise AssertionError(
+            f"waited {seconds:g} s for {what or expression} in {page.url}"
+        ) from None
+
+
 def epoch_of(page) -> int:
     return int(page.inner_text("#epoch").replace(",", ""))
 
@@ -111,9 +125,7 @@ def test_play_trains_in_the_browser(browser, url, capsys):
     blank = page.locator("#heatmap").screenshot()
     page.click("#play")
     # the epochs count up and the test loss falls below 0.2 (it starts near 0.7)
-    page.wait_for_function(
-        "Number(document.querySelector('#test-loss').textContent) < 0.2", timeout=30_000
-    )
+    wait_until(page, "Number(document.querySelector('#test-loss').textContent) < 0.2")
     page.click("#play")  # pause
     assert epoch_of(page) > 0
     train_loss = page.inner_text("#train-loss")
@@ -138,16 +150,12 @@ def test_play_learns_xor_with_the_product_feature(browser, url):
     page.goto(url + "?dataset=xor&networkShape=4,2&activation=tanh&learningRate=0.03")
     page.wait_for_selector("#heatmap[data-epoch='0']")
     page.click(".neuron.feature[data-feature='xTimesY']")  # x1·x2 on: xor becomes easy
-    page.wait_for_function("location.search.includes('xTimesY=true')")
-    page.wait_for_function(
-        "document.querySelectorAll('#links path.link').length == 3 * 4 + 4 * 2 + 2"
-    )
+    wait_until(page, "location.search.includes('xTimesY=true')")
+    wait_until(page, "document.querySelectorAll('#links path.link').length == 3 * 4 + 4 * 2 + 2")
     assert float(page.inner_text("#test-loss")) > 0.3  # the new network has not learnt yet
     page.click("#play")
     # about 12 epochs take the test loss below 0.1
-    page.wait_for_function(
-        "Number(document.querySelector('#test-loss').textContent) < 0.1", timeout=30_000
-    )
+    wait_until(page, "Number(document.querySelector('#test-loss').textContent) < 0.1")
     page.click("#play")  # pause
     page.wait_for_selector("#play:not(.playing)")
     assert epoch_of(page) > 0 and float(page.inner_text("#test-loss")) < 0.1
@@ -164,13 +172,13 @@ def test_settings_change_through_the_page_and_survive_a_reload(browser, url):
     page.goto(url)
     page.wait_for_selector("#heatmap[data-epoch]")
     page.click("[data-dataset='xor']")
-    page.wait_for_function("location.search.includes('dataset=xor')")
+    wait_until(page, "location.search.includes('dataset=xor')")
     page.select_option("[data-key='activation']", "relu")
-    page.wait_for_function("location.search.includes('activation=relu')")
+    wait_until(page, "location.search.includes('activation=relu')")
     page.click("#add-layer")
-    page.wait_for_function("new URLSearchParams(location.search).get('networkShape') == '4,2,2'")
+    wait_until(page, "new URLSearchParams(location.search).get('networkShape') == '4,2,2'")
     page.click(".neuron.feature[data-feature='sinX']")
-    page.wait_for_function("location.search.includes('sinX=true')")
+    wait_until(page, "location.search.includes('sinX=true')")
     link = page.url
     page.goto(link)  # a copied link reproduces the lesson
     page.wait_for_selector("#heatmap[data-epoch]")
@@ -240,6 +248,7 @@ def test_the_backprop_view_shows_glassnets_own_gradients(browser, url):
     page.click("#bp-backward")
     page.click("#bp-backward")
     assert page.is_disabled("#bp-backward") and "Done" in page.inner_text("#bp-explain")
+    assert "(SGD on this example alone)" in page.inner_text("#bp-explain")  # the link's optimizer
     deltas = bp_values(page, "delta")
     assert len(deltas) == 6
     for (column, k), value in deltas.items():
@@ -255,8 +264,8 @@ def test_the_backprop_view_shows_glassnets_own_gradients(browser, url):
     # one SGD step with this example: its loss goes down
     before = float(page.get_attribute("#bp-loss", "data-value"))
     page.click("#bp-apply")
-    page.wait_for_function(
-        f"Number(document.querySelector('#bp-loss').dataset.value) < {before}", timeout=10_000
+    wait_until(
+        page, f"Number(document.querySelector('#bp-loss').dataset.value) < {before}", seconds=10
     )
     assert not errors, errors
     page.close()
@@ -277,8 +286,8 @@ def test_a_weight_is_edited_in_the_page(browser, url):
     )
     editor.fill("-4.5")
     editor.press("Enter")
-    page.wait_for_function(
-        "[...document.querySelectorAll('#links path.link')].at(-1).dataset.weight === '-4.5'"
+    wait_until(
+        page, "[...document.querySelectorAll('#links path.link')].at(-1).dataset.weight === '-4.5'"
     )
     assert editor.is_hidden()
     # the lines are drawn just after the heatmap, in the same frame: it shows the edit already
@@ -307,8 +316,9 @@ def test_a_csv_file_is_uploaded_through_the_page(browser, url, tmp_path):
     page.goto(url + "?percTrainData=50")
     page.wait_for_selector("#heatmap[data-epoch='0']")
     assert page.is_hidden("#csv-dataset")
+    assert page.is_enabled("[data-key='noise']") and page.is_hidden("#noise-note")
     page.set_input_files("#upload-file", str(good))
-    page.wait_for_function("location.search.includes('dataset=csv')")
+    wait_until(page, "location.search.includes('dataset=csv')")
     page.wait_for_selector("#message:not([hidden])")
     assert "Loaded three.csv: 90 points, 3 classes (45 for training)" in page.inner_text(
         "#message-text"
@@ -318,14 +328,20 @@ def test_a_csv_file_is_uploaded_through_the_page(browser, url, tmp_path):
     )
     assert page.locator("#legend .swatch").count() == 3
     assert page.locator(".neuron.output").count() == 3  # softmax over 3 classes
+    # the file's points are used as they are: the noise slider is off, and says why
+    assert page.is_disabled("[data-key='noise']")
+    assert "used as they are" in page.inner_text("#noise-note")
     page.click("#step")
     page.wait_for_selector("#heatmap[data-epoch='1']")
     bad = tmp_path / "bad.csv"
     bad.write_text("x1,x2,label\n" + "1,2,0\n" * 5 + "1,two,1\n" + "3,4,1\n" * 10)
     page.set_input_files("#upload-file", str(bad))
-    page.wait_for_function("document.querySelector('#message-text').textContent.includes('row 7')")
+    wait_until(page, "document.querySelector('#message-text').textContent.includes('row 7')")
     assert "column 2 (x2): 'two' is not a finite number" in page.inner_text("#message-text")
     assert "dataset=csv" in page.url  # the good data stays
+    page.click("[data-dataset='circle']")
+    wait_until(page, "location.search.includes('dataset=circle')")
+    assert page.is_enabled("[data-key='noise']") and page.is_hidden("#noise-note")
     page.close()
 
 
@@ -355,4 +371,73 @@ def test_the_network_exported_through_the_page_predicts_what_its_tab_predicts(
     check_exported_script(script, session, tmp_path)
     page.click("#step")  # the download left the tab (and its socket) alone
     page.wait_for_selector("#heatmap[data-epoch='4']")
+    page.close()
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(180)
+def test_four_tabs_play_at_once(browser, url):
+    """Four tabs of one browser play at once: each trains in the server's worker threads while
+    the others draw their heatmaps. Every tab's epoch counter keeps rising (read in turn as
+    each passes 10 epochs, then 10 more) and no tab shows a message."""
+    queries = [
+        "dataset=circle&networkShape=4,2",
+        "dataset=xor&networkShape=6,3&activation=relu&xTimesY=true",
+        "dataset=spiral&classes=3&networkShape=8,8&optimizer=adam&learningRate=0.01",
+        "dataset=blobs&classes=4&networkShape=5,5&dropout=0.2",
+    ]
+    errors: list[str] = []
+    pages = []
+    for query in queries:
+        page = browser.new_page(viewport={"width": 1300, "height": 800})
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.goto(f"{url}?{query}")
+        page.wait_for_selector("#heatmap[data-epoch='0']")
+        pages.append(page)
+    for page in pages:
+        page.click("#play")
+    # One call per tab and reading: a page busy drawing 60 updates a second answers slowly.
+    marks = [10] * len(pages)
+    for reading in range(2):
+        for k, (query, page) in enumerate(zip(queries, pages)):
+            status = wait_until(  # the epoch has passed the mark, or a message shows
+                page,
+                f"""(() => {{
+                    const epoch = Number(document.querySelector('#epoch').textContent
+                        .replace(/,/g, ''));
+                    const message = document.querySelector('#message').hidden ? null
+                        : document.querySelector('#message-text').textContent;
+                    const playing = document.querySelector('#play').classList.contains('playing');
+                    return (epoch >= {marks[k]} || message !== null) && {{epoch, message, playing}};
+                }})()""",
+                f"the tab {query!r} to pass epoch {marks[k]} (reading {reading + 1})",
+                seconds=45,  # 10 epochs take 1-15 s here, depending on what else runs
+            )
+            assert status["message"] is None and status["playing"], (query, status)
+            marks[k] = status["epoch"] + 10
+    for page in pages:
+        page.close()
+    assert not errors, errors
+
+
+@pytest.mark.timeout(60)
+def test_an_internal_error_shows_and_stops_the_play_button(browser, url, monkeypatch):
+    def broken(self, *args):
+        raise RuntimeError("a bug")
+
+    page = browser.new_page()
+    page.goto(url + "?dataset=circle")
+    page.wait_for_selector("#heatmap[data-epoch='0']")
+    monkeypatch.setattr(TrainingSession, "train_update", broken)  # in the server's threads too
+    page.click("#play")
+    wait_until(
+        page,
+        "document.querySelector('#message-text').textContent.includes('internal error')",
+        "the internal error's message",
+    )
+    assert "a bug" in page.inner_text("#message-text")
+    page.wait_for_selector("#play:not(.playing)")
+    monkeypatch.undo()
+    page.click("#step")  # the tab goes on
+    page.wait_for_selector("#heatmap[data-epoch='1']")
     page.close()

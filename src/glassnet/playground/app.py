@@ -8,7 +8,9 @@ pause, step, reset, regenerate, settings; backprop and backprop_apply for the ba
 for a weight or bias typed in). Settings arrive as URL parameters and go through the same
 validation as a link's query string. Arrays travel base64 encoded (float32, or int8 for the neuron
 heatmaps, which are drawn on the scale -1 to 1 anyway). One's own data arrives as a CSV file
-posted to /api/upload/SESSION.
+posted to /api/upload/SESSION. Bad input gets an error message saying what is wrong; any other
+exception while handling a tab's message is logged and reported to that tab as an internal
+error, which stops its training; the other tabs never notice.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import socket
 import threading
 import time
 import webbrowser
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -33,7 +35,7 @@ import numpy as np
 
 try:
     from starlette.applications import Starlette
-    from starlette.requests import Request
+    from starlette.requests import HTTPConnection, Request
     from starlette.responses import FileResponse, JSONResponse, Response
     from starlette.routing import Mount, Route, WebSocketRoute
     from starlette.staticfiles import StaticFiles
@@ -47,6 +49,7 @@ from .session import SessionError, TrainingSession
 from .settings import (
     FEATURES,
     UPLOADED,
+    Settings,
     SettingsError,
     format_query,
     parse_query,
@@ -157,7 +160,7 @@ def backprop_message(session: TrainingSession, index: int) -> dict[str, Any]:
     per Linear layer, input side first, each neuron's weighted sum ("pre") and activation
     ("post"; the output layer's is the prediction), their gradients ("preGrads": the error
     signal dL/dz; "postGrads", hidden layers only) and the gradient of every weight (out, in)
-    and bias of this example's loss."""
+    and bias of this example's loss; the learning rate and optimizer a "backprop_apply" uses."""
     r = session.backprop(index)
     return {
         "type": "backprop",
@@ -175,12 +178,37 @@ def backprop_message(session: TrainingSession, index: int) -> dict[str, Any]:
         "loss": _finite(r["loss"]),
         "lossName": r["loss_name"],
         "learningRate": session.settings.learning_rate,
+        "optimizer": session.settings.optimizer,  # what "Apply this update" steps with
     }
 
 
 def _dumps(message: dict[str, Any]) -> str:
     # allow_nan=False: a NaN reaching the page would be a bug, so it fails loudly here instead.
     return json.dumps(message, allow_nan=False, separators=(",", ":"))
+
+
+async def _report_bug(websocket: WebSocket, session_id: str, error: Exception) -> None:
+    """Log an unexpected error and tell the page, whose play button then shows the stopped
+    state; the server and the other tabs go on."""
+    log.error("playground session %s: %r", session_id[:6], error, exc_info=error)
+    with contextlib.suppress(Exception):
+        message = {"type": "error", "message": f"internal error: {error!r}", "playing": False}
+        await websocket.send_text(_dumps(message))
+
+
+def _link_settings(query: str) -> tuple[Settings | None, str | None]:
+    """The settings a tab's link asks for (None: the defaults) and, when the link cannot be
+    followed as it is, the message that says why."""
+    try:
+        settings = parse_query(query)
+    except SettingsError as bad:
+        return None, f"{bad} (the defaults are used instead)"
+    if settings.dataset == UPLOADED:
+        return settings.replace(dataset="circle", classes=2), (
+            "this link's data was uploaded from a CSV file, which a link cannot carry: "
+            "upload the file again (circle is shown meanwhile)"
+        )
+    return settings, None
 
 
 class Connection:
@@ -220,15 +248,25 @@ class Connection:
                 except WebSocketDisconnect:
                     return  # the tab has closed; the socket's handler cleans up
                 except Exception as error:  # a bug: stop this tab's training, say so, go on
-                    self.playing = False
                     await self.report(error)
             await asyncio.sleep(max(0.0, interval - (time.perf_counter() - started)))
 
     async def report(self, error: Exception) -> None:
-        """Log an unexpected error and tell the page; the server and the other tabs go on."""
-        log.error("playground session %s: %r", self.id[:6], error, exc_info=error)
-        with contextlib.suppress(Exception):
-            await self.send({"type": "error", "message": f"internal error: {error!r}"})
+        """Stop training and report an unexpected error (see `_report_bug`)."""
+        self.playing = False
+        await _report_bug(self.websocket, self.id, error)
+
+    async def guarded(self, action: Callable[[], Awaitable[None]]) -> None:
+        """Run `action`: bad input gets an error message saying why, an internal error is
+        reported (see `report`); either way the tab goes on. Only a closed socket gets out."""
+        try:
+            await action()
+        except WebSocketDisconnect:
+            raise
+        except (SettingsError, SessionError) as error:
+            await self.send({"type": "error", "message": str(error)})
+        except Exception as bug:  # a bug: this tab says so, the others never notice
+            await self.report(bug)
 
     async def _epoch(self, whole: bool = True) -> None:
         """Train one epoch (or, unless `whole`, one update's share of it) and send the update;
@@ -246,18 +284,14 @@ class Connection:
             await self.send({"type": "diverged", "message": self.session.diverged})
 
     async def handle(self, text: str) -> None:
-        """Act on one message from the page; a bad one gets an error message, nothing else."""
-        try:
-            message = json.loads(text)
-            if not isinstance(message, dict) or message.get("action") not in ACTIONS:
-                raise SettingsError(
-                    f"a message should be a JSON object with an action, one of "
-                    f"{', '.join(ACTIONS)}; got {text[:200]!r}"
-                )
+        """Act on one message from the page (see `guarded` for what happens when it fails)."""
+
+        async def act() -> None:
+            message = parse_message(text)
             async with self.lock:
                 await self._act(message)
-        except (SettingsError, SessionError, json.JSONDecodeError) as error:
-            await self.send({"type": "error", "message": str(error)})
+
+        await self.guarded(act)
 
     async def _act(self, message: dict[str, Any]) -> None:
         action = message["action"]
@@ -305,6 +339,26 @@ class Connection:
                 )
 
 
+def parse_message(text: str) -> dict[str, Any]:
+    """A message from the page: a JSON object with one of the `ACTIONS`. Raises `SettingsError`
+    for anything else, JSON nested too deeply to parse included (a recursion error inside the
+    parser is bad input, not a bug)."""
+    try:
+        message = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise SettingsError(f"a message should be JSON: {error}") from None
+    except RecursionError:
+        raise SettingsError(
+            "a message should be a small JSON object; this one is nested too deeply to read"
+        ) from None
+    if not isinstance(message, dict) or message.get("action") not in ACTIONS:
+        raise SettingsError(
+            f"a message should be a JSON object with an action, one of "
+            f"{', '.join(ACTIONS)}; got {text[:200]!r}"
+        )
+    return message
+
+
 def _example_of(message: dict[str, Any], session: TrainingSession) -> int:
     """The training example a backprop message asks for: its "index", or the one nearest to the
     point "at" [x1, x2] (where the page was clicked)."""
@@ -342,13 +396,14 @@ def _settings_of(message: dict[str, Any], session: TrainingSession):
     return settings_from_params(text, session.settings)
 
 
-def _same_origin(websocket: WebSocket) -> bool:
-    """Whether the page that opened the socket came from this server (or no browser page at all):
-    another web site open in the browser must not drive a playground on this machine."""
-    origin = websocket.headers.get("origin")
+def _same_origin(request: HTTPConnection) -> bool:
+    """Whether the page that opened the socket (or sent the request) came from this server, or
+    from no browser page at all: another web site open in the browser must not drive a
+    playground on this machine."""
+    origin = request.headers.get("origin")
     if origin is None:
         return True
-    return urlsplit(origin).netloc == websocket.headers.get("host")
+    return urlsplit(origin).netloc == request.headers.get("host")
 
 
 LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "::1"})
@@ -413,8 +468,12 @@ def create_app(max_sessions: int = MAX_SESSIONS) -> Starlette:
         connection = connections.get(request.path_params["session"])
         if connection is None:
             return JSONResponse({"error": "no such session (is its tab still open?)"}, 404)
-        async with connection.lock:
-            data = await connection.run(connection.session.export_zip)
+        try:
+            async with connection.lock:
+                data = await connection.run(connection.session.export_zip)
+        except Exception as bug:  # the tab hears of it too, like any other internal error
+            await connection.report(bug)
+            return JSONResponse({"error": f"internal error: {bug!r}"}, 500)
         return Response(
             data,
             media_type="application/zip",
@@ -428,6 +487,8 @@ def create_app(max_sessions: int = MAX_SESSIONS) -> Starlette:
         def refuse(message: str, status: int = 400) -> Response:
             return JSONResponse({"error": message}, status_code=status)
 
+        if not _same_origin(request):
+            return refuse("cross-origin upload refused", 403)
         connection = connections.get(request.path_params["session"])
         if connection is None:
             return refuse("no such session (is its tab still open?)", 404)
@@ -465,6 +526,9 @@ def create_app(max_sessions: int = MAX_SESSIONS) -> Starlette:
                 await connection.send({"type": "uploaded", **summary})
         except WebSocketDisconnect:
             return refuse("the tab closed while its data was loading", 404)
+        except Exception as bug:  # the tab hears of it too, like any other internal error
+            await connection.report(bug)
+            return refuse(f"internal error: {bug!r}", 500)
         return JSONResponse(summary)
 
     async def socket(websocket: WebSocket) -> None:
@@ -488,22 +552,21 @@ def create_app(max_sessions: int = MAX_SESSIONS) -> Starlette:
         connections[session_id] = None  # the place is taken while the session is built
         trainer = None
         try:
-            error = None
+            settings, error = _link_settings(websocket.url.query)
             try:
-                settings = parse_query(websocket.url.query)
-            except SettingsError as bad:
-                settings, error = None, f"{bad} (the defaults are used instead)"
-            if settings is not None and settings.dataset == UPLOADED:
-                settings = settings.replace(dataset="circle", classes=2)
-                error = (
-                    "this link's data was uploaded from a CSV file, which a link cannot carry: "
-                    "upload the file again (circle is shown meanwhile)"
-                )
-            session = await asyncio.to_thread(TrainingSession, settings)
+                session = await asyncio.to_thread(TrainingSession, settings)
+            except Exception as bug:  # no network to show: say why and close
+                await _report_bug(websocket, session_id, bug)
+                await websocket.close(code=1011)
+                return
             connection = connections[session_id] = Connection(websocket, session, session_id)
             trainer = asyncio.create_task(connection.train_loop())
-            async with connection.lock:
-                await connection.send_state()
+
+            async def first_state() -> None:
+                async with connection.lock:
+                    await connection.send_state()
+
+            await connection.guarded(first_state)
             if error:
                 await connection.send({"type": "error", "message": error})
             while True:
@@ -515,12 +578,7 @@ def create_app(max_sessions: int = MAX_SESSIONS) -> Starlette:
                     problem = "a text message" if text is None else "a shorter message"
                     await connection.send({"type": "error", "message": f"expected {problem}"})
                     continue
-                try:
-                    await connection.handle(text)
-                except WebSocketDisconnect:
-                    raise
-                except Exception as bug:
-                    await connection.report(bug)
+                await connection.handle(text)
         except WebSocketDisconnect:
             pass
         finally:

@@ -10,7 +10,9 @@ own small heatmap, the weights and the losses. When the loss turns NaN or infini
 training stops on the last good weights and `diverged` says what happened. `backprop` steps one
 training example forward and backward through a copy of the network (glassnet's autograd, with
 `retain_grad` on every layer's values) and returns every neuron's value and every weight's
-gradient; `apply_example` takes the SGD step it implies, `set_parameter` edits one weight or bias.
+gradient; `apply_example` takes a step of the chosen optimizer with those gradients,
+`set_parameter` edits one weight or bias. Each session draws its random numbers (initial weights,
+shuffling, dropout) from its own generator, seeded by the link, so a shared link replays the run.
 `export` writes the trained network as a glassnet script plus its weights, which makes the same
 predictions outside the playground.
 """
@@ -31,10 +33,13 @@ from .. import checks
 from ..autograd import no_grad
 from ..data.datasets.toy import TOY_DATASETS, multiclass_blobs, spiral
 from ..io import save
+from ..meta import device
 from ..models.mlp import MLP
 from ..nn.init import kaiming_uniform_, uniform_
-from ..nn.layers import BCEWithLogitsLoss, CrossEntropyLoss, Linear, MSELoss
+from ..nn.layers import BCEWithLogitsLoss, CrossEntropyLoss, Dropout, Linear, MSELoss
+from ..ops.fused import dropout
 from ..optim import SGD, Adam, Optimizer
+from ..random import Generator
 from ..tensor import Tensor
 from .settings import FEATURES, UPLOADED, Settings, SettingsError, format_query
 from .upload import Upload
@@ -112,6 +117,18 @@ def make_points(settings: Settings) -> tuple[np.ndarray, np.ndarray]:
 _DATA_FIELDS = ("dataset", "noise", "train_percent", "seed", "classes")
 _NETWORK_FIELDS = ("features", "hidden", "activation", "dropout")
 _TRAINING_FIELDS = ("learning_rate", "regularization", "regularization_rate", "batch_size")
+
+
+class _SessionDropout(Dropout):
+    """Dropout whose masks come from the session's generator, not from the global one that
+    every tab (thread) of the server would share."""
+
+    def __init__(self, p: float, generator: Generator) -> None:
+        super().__init__(p)
+        self.generator = generator
+
+    def forward(self, input: Tensor) -> Tensor:
+        return dropout(input, self.p, self.training, generator=self.generator)
 
 
 class TrainingSession:
@@ -196,15 +213,23 @@ class TrainingSession:
         self._train_targets = self._targets(self.train_labels)
         self._test_targets = self._targets(self.test_labels)
         sizes = [len(s.features), *s.hidden, self.outputs]
-        self.model = MLP(sizes, activation=s.activation, dropout=s.dropout)
-        # Linear's own initialisation, drawn from the session's seed instead of the global
-        # generator: the same link starts from the same network in every tab.
-        init = np.random.default_rng([s.seed, 1])
+        # The session's own random numbers, from the link's seed: the initial weights, then the
+        # order of the points in each epoch and dropout's masks, in the order training asks for
+        # them. The same link replays the same run in any tab, whatever other tabs do meanwhile
+        # (they never touch this generator, nor it the global one).
+        self.generator = Generator().manual_seed(s.seed)
+        # Built on the meta device (shapes only, so Linear draws nothing from the global
+        # generator), then given memory and Linear's own initialisation from this generator.
+        with device("meta"):
+            self.model = MLP(sizes, activation=s.activation, dropout=s.dropout)
+        self.model.to_empty(device="cpu")
+        for position, layer in enumerate(self.model):
+            if isinstance(layer, Dropout):
+                self.model[position] = _SessionDropout(layer.p, self.generator)
         for layer in self.linears:
-            kaiming_uniform_(layer.weight, a=math.sqrt(5), generator=init)
+            kaiming_uniform_(layer.weight, a=math.sqrt(5), generator=self.generator)
             bound = 1 / math.sqrt(layer.in_features)
-            uniform_(layer.bias, -bound, bound, generator=init)
-        self._shuffle = np.random.default_rng([s.seed, 2])
+            uniform_(layer.bias, -bound, bound, generator=self.generator)
         if self.outputs > 1:
             self.loss_fn: Any = CrossEntropyLoss()
         elif self.regression:
@@ -326,7 +351,7 @@ class TrainingSession:
         inputs, targets = self._inputs["train"], self._train_targets
         if self._order is None:
             self._epoch_start = {n: p.data.copy() for n, p in self.model.named_parameters()}
-            self._order = self._shuffle.permutation(len(inputs))
+            self._order = self.generator.permutation(len(inputs))
             self._cursor = 0
         order, size = self._order, self.settings.batch_size
         self.model.train()
@@ -481,14 +506,18 @@ class TrainingSession:
         }
 
     def apply_example(self, index: int) -> dict[str, Any]:
-        """One plain SGD step on training example `index` alone: every weight and bias moves by
-        -learning rate x its gradient from `backprop`. Returns `backprop` of the same example
-        afterwards (its loss is smaller when the learning rate is not too large)."""
+        """One step of the session's own optimizer (SGD, momentum or Adam, as the settings
+        choose, with its state: momentum's velocity, Adam's running averages and step count)
+        on training example `index` alone, with the gradients `backprop` shows (this example's
+        loss, without regularisation). With SGD every weight and bias moves by -learning rate
+        x its gradient. Returns `backprop` of the same example afterwards (its loss is smaller
+        when the learning rate is not too large)."""
         result = self.backprop(index)
-        rate = self.settings.learning_rate
         for layer, dw, db in zip(self.linears, result["weight_grads"], result["bias_grads"]):
-            layer.weight.data -= (rate * dw).astype(layer.weight.data.dtype)
-            layer.bias.data -= (rate * db).astype(layer.bias.data.dtype)
+            layer.weight.grad = Tensor(dw.astype(layer.weight.data.dtype))
+            layer.bias.grad = Tensor(db.astype(layer.bias.data.dtype))
+        self.optimizer.step()
+        self.optimizer.zero_grad()
         self._weights_changed()
         return self.backprop(index)
 

@@ -63,7 +63,8 @@ class Settings:
             data uploaded to the session (classification or regression, as its labels say).
         noise: 0 to 50, the Playground's noise slider.
         train_percent: the share of the points used for training, 10 to 90; the rest test.
-        seed: the data's (and the initial weights') random seed.
+        seed: the random seed of the data, the initial weights, each epoch's order of the points
+            and dropout's masks: the same link replays the same run.
         features: the input features switched on, names from `FEATURES` (at least one).
         hidden: the width of each hidden layer: 0 to 6 layers of 1 to 8 neurons.
         activation: the hidden layers' activation, one of `ACTIVATIONS`.

@@ -110,6 +110,7 @@ function onMessage(event) {
       break;
     case "error":
       showMessage(message.message);
+      if (message.playing === false) setPlaying(false); // an internal error stopped training
       applySettings(page.settings, null); // put the controls back as they were
       break;
   }
@@ -155,6 +156,10 @@ function applySettings(settings, query) {
   $('[data-key="classes"]').disabled = !multi; // an uploaded file has its own classes
   const regression = ["plane", "multi_gaussian"].includes(settings.dataset);
   $("#problem").textContent = page.state?.problem ?? (regression ? "regression" : "classification");
+  // noise is drawn into the built-in datasets; an uploaded file's points are used as they are
+  const uploaded = settings.dataset === "csv";
+  $('[data-key="noise"]').disabled = uploaded;
+  $("#noise-note").hidden = !uploaded;
   const upload = page.state?.upload;
   $("#csv-dataset").hidden = !upload;
   if (upload) $("#csv-dataset").title = `${upload.name}: ${upload.rows} points`;
@@ -520,9 +525,21 @@ function explainStep(message, step, layers) {
     text = `Backward, hidden layer ${column}: a neuron's \u03b4 is the sum of the next layer's \u03b4's times the weights of its lines, times the slope of ${act} at its z. The gradient of each line into it is its \u03b4 \u00d7 the line's input.`;
   }
   if (step === 2 * layers) {
-    text += ` Done: every weight has its gradient. \u201cApply this update\u201d moves each one by \u2212${message.learningRate} \u00d7 its gradient (SGD on this example alone).`;
+    text += ` Done: every weight has its gradient. \u201cApply this update\u201d ${applyText(message)}`;
   }
   return text;
+}
+
+function applyText(message) {
+  // what one step of the optimizer chosen in the settings does with these gradients
+  const rate = message.learningRate;
+  if (message.optimizer === "momentum") {
+    return `takes one step of SGD with momentum on this example alone: each weight moves by \u2212${rate} \u00d7 its velocity, which is 0.9 \u00d7 its last velocity + this gradient.`;
+  }
+  if (message.optimizer === "adam") {
+    return `takes one Adam step on this example alone: each weight moves by about \u2212${rate} \u00d7 its gradient's running average / the running average of its size, so by about ${rate} on the first step.`;
+  }
+  return `moves each one by \u2212${rate} \u00d7 its gradient (SGD on this example alone).`;
 }
 
 // -- the network ------------------------------------------------------------------------------
