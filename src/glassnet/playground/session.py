@@ -37,7 +37,6 @@ from ..meta import device
 from ..models.mlp import MLP
 from ..nn.init import kaiming_uniform_, uniform_
 from ..nn.layers import BCEWithLogitsLoss, CrossEntropyLoss, Dropout, Linear, MSELoss
-from ..ops.fused import dropout
 from ..optim import SGD, Adam, Optimizer
 from ..random import Generator
 from ..tensor import Tensor
@@ -117,18 +116,6 @@ def make_points(settings: Settings) -> tuple[np.ndarray, np.ndarray]:
 _DATA_FIELDS = ("dataset", "noise", "train_percent", "seed", "classes")
 _NETWORK_FIELDS = ("features", "hidden", "activation", "dropout")
 _TRAINING_FIELDS = ("learning_rate", "regularization", "regularization_rate", "batch_size")
-
-
-class _SessionDropout(Dropout):
-    """Dropout whose masks come from the session's generator, not from the global one that
-    every tab (thread) of the server would share."""
-
-    def __init__(self, p: float, generator: Generator) -> None:
-        super().__init__(p)
-        self.generator = generator
-
-    def forward(self, input: Tensor) -> Tensor:
-        return dropout(input, self.p, self.training, generator=self.generator)
 
 
 class TrainingSession:
@@ -225,7 +212,7 @@ class TrainingSession:
         self.model.to_empty(device="cpu")
         for position, layer in enumerate(self.model):
             if isinstance(layer, Dropout):
-                self.model[position] = _SessionDropout(layer.p, self.generator)
+                self.model[position] = Dropout(layer.p, generator=self.generator)
         for layer in self.linears:
             kaiming_uniform_(layer.weight, a=math.sqrt(5), generator=self.generator)
             bound = 1 / math.sqrt(layer.in_features)
