@@ -13,6 +13,7 @@ take that same lock: a state is never read or written half-way through another t
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import numpy as np
 
@@ -119,6 +120,14 @@ class Generator:
         with self.lock:
             self.rng.bit_generator.state = state
         return self
+
+    def integers(self, *args: Any, **kwargs: Any) -> Any:
+        """NumPy's ``Generator.integers`` on this stream (for code that draws arrays directly)."""
+        return self.rng.integers(*args, **kwargs)
+
+    def permutation(self, n: int) -> np.ndarray:
+        """A random order of ``range(n)`` from this stream."""
+        return self.rng.permutation(n)
 
     def __repr__(self) -> str:
         return f"glassnet.Generator(initial_seed={self._initial_seed})"
