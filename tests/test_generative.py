@@ -15,8 +15,8 @@ from glassnet.models import GAN, VAE, Autoencoder
 from glassnet.models.vae import bernoulli_nll, gaussian_kl, gaussian_nll, reparameterize
 from glassnet.nn import functional as F
 from glassnet.optim import Adam
-from torch_compare import compare, gradcheck, random
-from torch_generative import TorchVAE, copy_weights
+from torch_compare import compare, copy_weights, gradcheck, random
+from torch_generative import TorchVAE
 
 
 def pixels(shape, seed=0) -> np.ndarray:

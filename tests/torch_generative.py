@@ -1,14 +1,13 @@
 """The fully connected VAE written in PyTorch, module for module, so its state_dict keys match
-glassnet's `models.VAE(conv=False)` and weights can be copied across; and its loss, written
-from the textbook formulas with torch's own functions (BCE with logits, Normal log-density)."""
+glassnet's `models.VAE(conv=False)` and weights can be copied across
+(`torch_compare.copy_weights`); and its loss, written from the textbook formulas with torch's own
+functions (BCE with logits, Normal log-density)."""
 
 from __future__ import annotations
 
 import math
 
 import torch
-
-import glassnet as gn
 
 
 class TorchVAE(torch.nn.Module):
@@ -49,10 +48,3 @@ class TorchVAE(torch.nn.Module):
         reconstruction = nll.flatten(1).sum(1).mean()
         kl = (-0.5 * (1 + logvar - mu**2 - logvar.exp()).sum(1)).mean()
         return reconstruction, kl
-
-
-def copy_weights(ours: gn.nn.Module, theirs: torch.nn.Module) -> None:
-    """Load glassnet's state_dict into the torch module (same keys, same layouts)."""
-    theirs.load_state_dict(
-        {k: torch.from_numpy(v.numpy().copy()) for k, v in ours.state_dict().items()}
-    )
