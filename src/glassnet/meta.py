@@ -15,8 +15,9 @@ and dtype, worked out by the rules NumPy itself follows (broadcasting, the matmu
 the reduced axes) without computing anything; reshapes, transposes and indexing go the same way.
 So glassnet's ops, written for NumPy arrays, return meta tensors when given meta tensors, and
 the normal path does not change at all: NumPy only consults an object that is not an ndarray.
-The few ops that fill buffers of their own (convolution, pooling) validate their arguments as
-usual, then return `meta_result` of the output shape they have just worked out.
+The few ops that fill buffers of their own (convolution, pooling, resizing) have a "meta" kernel
+at the dispatch point (glassnet.dispatch): it runs the op's own checks and returns `meta_result`
+of the output shape they work out.
 
 `device` is a string ("cpu" or "meta") that, like ``torch.device``, is also a context manager
 that sets the default device for layers and factory functions created inside it.
@@ -142,14 +143,6 @@ def full(
     if as_device(device) == "meta":
         return MetaArray(shape, dtype)
     return np.full(shape, value, dtype=dtype)
-
-
-def is_meta(*arrays: Any) -> bool:
-    """Whether any of `arrays` (NumPy arrays, MetaArrays or None) is a MetaArray."""
-    for a in arrays:  # a plain loop: this runs on the normal path of convolution and pooling
-        if type(a) is MetaArray:
-            return True
-    return False
 
 
 def meta_result(shape: Sequence[int], dtype: Any, parents: tuple, name: str) -> Any:

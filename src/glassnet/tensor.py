@@ -491,41 +491,41 @@ class Tensor:
         return _ops.abs(self)
 
     def __floordiv__(self, other: Any) -> Tensor:
-        return Tensor(np.floor_divide(self.data, _ops.raw(other)))
+        return _cmp.floor_divide(self, other)
 
     def __mod__(self, other: Any) -> Tensor:
-        return Tensor(np.remainder(self.data, _ops.raw(other)))
+        return _cmp.remainder(self, other)
 
     # comparisons give boolean tensors, outside the graph
     def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
-        return Tensor(self.data == _ops.raw(other))
+        return _cmp.eq(self, other)
 
     def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
-        return Tensor(self.data != _ops.raw(other))
+        return _cmp.ne(self, other)
 
     def __lt__(self, other: Any) -> Tensor:
-        return Tensor(self.data < _ops.raw(other))
+        return _cmp.lt(self, other)
 
     def __le__(self, other: Any) -> Tensor:
-        return Tensor(self.data <= _ops.raw(other))
+        return _cmp.le(self, other)
 
     def __gt__(self, other: Any) -> Tensor:
-        return Tensor(self.data > _ops.raw(other))
+        return _cmp.gt(self, other)
 
     def __ge__(self, other: Any) -> Tensor:
-        return Tensor(self.data >= _ops.raw(other))
+        return _cmp.ge(self, other)
 
     def __invert__(self) -> Tensor:
-        return Tensor(~self.data)
+        return _cmp.bitwise_not(self)
 
     def __and__(self, other: Any) -> Tensor:
-        return Tensor(self.data & _ops.raw(other))
+        return _cmp.bitwise_and(self, other)
 
     def __or__(self, other: Any) -> Tensor:
-        return Tensor(self.data | _ops.raw(other))
+        return _cmp.bitwise_or(self, other)
 
     def __xor__(self, other: Any) -> Tensor:
-        return Tensor(self.data ^ _ops.raw(other))
+        return _cmp.bitwise_xor(self, other)
 
     def eq(self, other: Any) -> Tensor:
         return self.__eq__(other)
@@ -552,19 +552,19 @@ class Tensor:
         return bool(np.allclose(self.data, _ops.raw(other), rtol=rtol, atol=atol))
 
     def all(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
-        return Tensor(np.all(self.data, axis=dim, keepdims=keepdim))
+        return _cmp.all(self, dim, keepdim)
 
     def any(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
-        return Tensor(np.any(self.data, axis=dim, keepdims=keepdim))
+        return _cmp.any(self, dim, keepdim)
 
     def isnan(self) -> Tensor:
-        return Tensor(np.isnan(self.data))
+        return _cmp.isnan(self)
 
     def isinf(self) -> Tensor:
-        return Tensor(np.isinf(self.data))
+        return _cmp.isinf(self)
 
     def isfinite(self) -> Tensor:
-        return Tensor(np.isfinite(self.data))
+        return _cmp.isfinite(self)
 
     def add(self, other: Any, alpha: Any = 1) -> Tensor:
         return _ops.add(self, other if alpha == 1 else _ops.mul(other, alpha))
@@ -619,9 +619,7 @@ class Tensor:
 
     def sign(self) -> Tensor:
         """-1, 0 or 1; its gradient is 0 (PyTorch still records it in the graph)."""
-        return Tensor._make(
-            np.sign(self.data), (self,), lambda g: (np.zeros_like(g),), "Sign", saved=()
-        )
+        return _ops.sign(self)
 
     def sin(self) -> Tensor:
         return _ops.sin(self)
@@ -658,13 +656,13 @@ class Tensor:
         return _ops.where(condition, self, other)
 
     def floor(self) -> Tensor:
-        return Tensor(np.floor(self.data))
+        return _cmp.floor(self)
 
     def ceil(self) -> Tensor:
-        return Tensor(np.ceil(self.data))
+        return _cmp.ceil(self)
 
     def round(self) -> Tensor:
-        return Tensor(np.round(self.data))
+        return _cmp.round(self)
 
     def softmax(self, dim: int) -> Tensor:
         return _ops.softmax(self, dim)
@@ -829,4 +827,5 @@ def _check_same_device(parents: tuple, name: str) -> None:
 
 _TRANSFERS = ("ToMeta",)  # ops whose whole point is to move a tensor to another device
 
-from . import ops as _ops  # noqa: E402  (the ops need the Tensor class defined above)
+from . import ops as _ops  # noqa: E402
+from .ops import comparison as _cmp  # noqa: E402  (the ops need the Tensor class defined above)

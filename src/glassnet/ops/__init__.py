@@ -34,6 +34,7 @@ from .elementwise import (
     operands,
     pow,
     raw,
+    sign,
     sin,
     sqrt,
     sub,

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd import save_output
+from ..dispatch import op
 from ..dtypes import get_default_dtype
 from ..tensor import Tensor
 from .reduction import normalize_dims
@@ -69,6 +70,7 @@ def softplus_array(z: np.ndarray) -> np.ndarray:
 # -- the rectifier family -------------------------------------------------------------------------
 
 
+@op("relu")
 def relu(a: Tensor) -> Tensor:
     """max(x, 0). NOTE: the gradient at exactly 0 is 0, as in PyTorch."""
     x = a.data
@@ -86,6 +88,7 @@ def relu(a: Tensor) -> Tensor:
     return Tensor._make(out, (a,), backward, "Relu")
 
 
+@op("leaky_relu")
 def leaky_relu(a: Tensor, negative_slope: float = 0.01) -> Tensor:
     """x for x > 0, negative_slope * x otherwise: negative inputs still pass a little gradient."""
     x = _floating(a)
@@ -102,6 +105,7 @@ def leaky_relu(a: Tensor, negative_slope: float = 0.01) -> Tensor:
     return Tensor._make(x * factor, (a,), backward, "LeakyRelu")
 
 
+@op("elu")
 def elu(a: Tensor, alpha: float = 1.0) -> Tensor:
     """x for x > 0, alpha * (exp(x) - 1) otherwise: a smooth rectifier that saturates at -alpha."""
     x = _floating(a)
@@ -125,6 +129,7 @@ def elu(a: Tensor, alpha: float = 1.0) -> Tensor:
     return Tensor._make(out, (a,), backward, "Elu")
 
 
+@op("hardtanh")
 def hardtanh(a: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
     """x clipped to [min_val, max_val]; the gradient is 1 strictly inside, else 0 (as PyTorch)."""
     if min_val > max_val:
@@ -141,6 +146,7 @@ def hardtanh(a: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
     return Tensor._make(out, (a,), backward, "Hardtanh")
 
 
+@op("relu6")
 def relu6(a: Tensor) -> Tensor:
     """min(max(x, 0), 6): a ReLU capped at 6 (hardtanh on [0, 6], as PyTorch defines it)."""
     return hardtanh(a, 0.0, 6.0)
@@ -149,6 +155,7 @@ def relu6(a: Tensor) -> Tensor:
 # -- smooth activations ---------------------------------------------------------------------------
 
 
+@op("sigmoid")
 def sigmoid(a: Tensor) -> Tensor:
     """1 / (1 + exp(-x)): squashes any number into (0, 1); stable at +-1000."""
     out = sigmoid_array(_floating(a))
@@ -162,6 +169,7 @@ def sigmoid(a: Tensor) -> Tensor:
     return save_output(Tensor._make(out, (a,), backward, "Sigmoid", saved=()))
 
 
+@op("tanh")
 def tanh(a: Tensor) -> Tensor:
     """The hyperbolic tangent: squashes into (-1, 1), centred at 0."""
     out = np.tanh(_floating(a))
@@ -175,6 +183,7 @@ def tanh(a: Tensor) -> Tensor:
     return save_output(Tensor._make(out, (a,), backward, "Tanh", saved=()))
 
 
+@op("silu")
 def silu(a: Tensor) -> Tensor:
     """x * sigmoid(x), also called swish."""
     x = _floating(a)
@@ -192,6 +201,7 @@ def silu(a: Tensor) -> Tensor:
     return Tensor._make(x * s, (a,), backward, "Silu")
 
 
+@op("softplus")
 def softplus(a: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     """log(1 + exp(beta x)) / beta, a smooth ReLU; where beta * x > threshold it is x itself."""
     x = _floating(a)
@@ -215,6 +225,7 @@ def softplus(a: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     return Tensor._make(out, (a,), backward, "Softplus")
 
 
+@op("mish")
 def mish(a: Tensor) -> Tensor:
     """x * tanh(softplus(x)): a smooth, slightly non-monotonic rectifier."""
     x = _floating(a)
@@ -319,6 +330,7 @@ def normal_cdf(x: np.ndarray) -> np.ndarray:
     return cdf
 
 
+@op("gelu")
 @_at_least_1d
 def gelu(a: Tensor, approximate: str = "none") -> Tensor:
     """x * Phi(x), Phi the normal CDF; ``approximate='tanh'`` uses
@@ -379,6 +391,7 @@ def _shifted(x: np.ndarray, axis: tuple | None) -> np.ndarray:
     return x - x.max(axis=axis, keepdims=True)
 
 
+@op("softmax")
 @_at_least_1d
 def softmax(a: Tensor, dim: int) -> Tensor:
     """exp(x) / sum(exp(x)) along `dim`: scores to probabilities that sum to 1."""
@@ -398,6 +411,7 @@ def softmax(a: Tensor, dim: int) -> Tensor:
     return save_output(Tensor._make(out, (a,), backward, "Softmax", saved=()))
 
 
+@op("log_softmax")
 @_at_least_1d
 def log_softmax(a: Tensor, dim: int) -> Tensor:
     """x - log(sum(exp(x))) along `dim`: log-probabilities, exact even for scores like 1000."""

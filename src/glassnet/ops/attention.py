@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd import record, unbroadcast
+from ..dispatch import op
 from ..random import as_rng
 from ..tensor import Tensor
 from .fused import check_dropout_probability
@@ -33,6 +34,7 @@ from .fused import check_dropout_probability
 Mask = tuple[np.ndarray, Tensor | None]
 
 
+@op("scaled_dot_product_attention")
 def scaled_dot_product_attention(
     query: Tensor,
     key: Tensor,
@@ -66,6 +68,7 @@ def scaled_dot_product_attention(
     return attention(query, key, value, attn_mask, dropout_p, is_causal, scale)[0]
 
 
+@op("attention")
 def attention(
     query: Tensor,
     key: Tensor,
@@ -103,6 +106,7 @@ def attention(
     return out, weights
 
 
+@op("multi_head_attention")
 def multi_head_attention(
     inputs: Sequence[Tensor],
     sources: Sequence[tuple[int, int]],

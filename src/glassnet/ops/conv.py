@@ -24,7 +24,8 @@ from numpy.lib.stride_tricks import as_strided
 
 from .. import checks
 from ..autograd import is_grad_enabled
-from ..meta import MetaArray, is_meta, meta_result
+from ..dispatch import op, register_kernel
+from ..meta import MetaArray, meta_result
 from ..tensor import Tensor
 
 _LAYOUTS = {1: ("(N, C, L)", "(C, L)"), 2: ("(N, C, H, W)", "(C, H, W)")}
@@ -142,6 +143,7 @@ def _to_nchw(image: np.ndarray, bias: Tensor | None) -> np.ndarray:
 # Convolution
 
 
+@op("conv1d")
 def conv1d(
     input: Tensor,
     weight: Tensor,
@@ -157,6 +159,7 @@ def conv1d(
     return _conv(input, weight, bias, stride, padding, dilation, groups, 1)
 
 
+@op("conv2d")
 def conv2d(
     input: Tensor,
     weight: Tensor,
@@ -194,7 +197,7 @@ def _conv_padding(
     return [(p, p) for p in checks.int_tuple(padding, "padding", op, dims, 0)]
 
 
-def _conv(
+def _conv_plan(
     input: Tensor,
     weight: Tensor,
     bias: Tensor | None,
@@ -203,7 +206,8 @@ def _conv(
     dilation: Any,
     groups: Any,
     dims: int,
-) -> Tensor:
+) -> tuple:
+    """A convolution's checks and geometry, shared by its NumPy and meta kernels."""
     op = f"Conv{dims}d"
     x, w = input.data, weight.data
     shapes = f"; input shape {tuple(x.shape)}, weight shape {tuple(w.shape)}"
@@ -242,8 +246,29 @@ def _conv(
         for n, k, s, pad, d in zip(xb.shape[2:], kernel, stride, pads, dilation)
     )
     parents = (input, weight) if bias is None else (input, weight, bias)
-    if is_meta(x, w):  # shapes only (glassnet.meta)
-        return meta_result((xb.shape[0], c_out, *out_size)[int(unbatched) :], x.dtype, parents, op)
+    return op, x, w, xb, unbatched, c_out, groups, stride, dilation, kernel, pads, out_size, parents
+
+
+@register_kernel("convolution", "meta")
+def _conv_meta(input: Tensor, weight: Tensor, bias: Tensor | None, *args: Any) -> Tensor:
+    op, x, _, xb, unbatched, c_out, *_, out_size, parents = _conv_plan(input, weight, bias, *args)
+    return meta_result((xb.shape[0], c_out, *out_size)[int(unbatched) :], x.dtype, parents, op)
+
+
+@op("convolution")
+def _conv(
+    input: Tensor,
+    weight: Tensor,
+    bias: Tensor | None,
+    stride: Any,
+    padding: Any,
+    dilation: Any,
+    groups: Any,
+    dims: int,
+) -> Tensor:
+    """N-d convolution (1 or 2) as one matrix product over im2col columns."""
+    plan = _conv_plan(input, weight, bias, stride, padding, dilation, groups, dims)
+    op, x, w, xb, unbatched, c_out, groups, stride, dilation, kernel, pads, out_size, parents = plan
     if dims == 1:  # a 2-D convolution over an image of height 1
         xb, w, pads = xb[:, :, None], w[:, :, None], [(0, 0), *pads]
         kernel, stride, dilation, out_size = ((1, *v) for v in (kernel, stride, dilation, out_size))
@@ -285,7 +310,7 @@ def check_output_padding(op: str, extra: Sequence[int], stride: Sequence[int], d
         )
 
 
-def conv_transpose2d(
+def _conv_transpose_plan(
     input: Tensor,
     weight: Tensor,
     bias: Tensor | None = None,
@@ -294,15 +319,8 @@ def conv_transpose2d(
     output_padding: Any = 0,
     groups: int = 1,
     dilation: Any = 1,
-) -> Tensor:
-    """Transposed 2-D convolution (the gradient of conv2d with respect to its input, used to
-    upsample): input (N, C_in, H, W) or (C_in, H, W), weight (C_in, C_out / groups, kH, kW),
-    bias (C_out,); output (N, C_out, oH, oW) with
-    oH = (H - 1) stride - 2 padding + dilation (kH - 1) + output_padding + 1.
-
-    Each input pixel adds a copy of the filter, scaled by its value, into the output; `padding`
-    crops the result, `output_padding` adds rows and columns at the end (it must be smaller than
-    the stride or the dilation)."""
+) -> tuple:
+    """A transposed convolution's checks and geometry, shared by its NumPy and meta kernels."""
     op = "ConvTranspose2d"
     x, w = input.data, weight.data
     shapes = f"; input shape {tuple(x.shape)}, weight shape {tuple(w.shape)}"
@@ -335,8 +353,88 @@ def conv_transpose2d(
     buffer = tuple(max(f, p + o) for f, p, o in zip(full, pad, out_size))
     crops = [(p, b - p - o) for p, b, o in zip(pad, buffer, out_size)]
     parents = (input, weight) if bias is None else (input, weight, bias)
-    if is_meta(x, w):  # shapes only (glassnet.meta)
-        return meta_result((n, c_out, *out_size)[int(unbatched) :], x.dtype, parents, op)
+    return (
+        op,
+        x,
+        w,
+        xb,
+        unbatched,
+        n,
+        h,
+        wd,
+        c_in,
+        c_out,
+        groups,
+        stride,
+        dilation,
+        kernel,
+        out_size,
+        buffer,
+        crops,
+        parents,
+    )
+
+
+@register_kernel("conv_transpose2d", "meta")
+def _conv_transpose2d_meta(
+    input: Tensor,
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: Any = 1,
+    padding: Any = 0,
+    output_padding: Any = 0,
+    groups: int = 1,
+    dilation: Any = 1,
+) -> Tensor:
+    plan = _conv_transpose_plan(
+        input, weight, bias, stride, padding, output_padding, groups, dilation
+    )
+    op, x, _, _, unbatched, n, _, _, _, c_out, *_, out_size, _, _, parents = plan
+    return meta_result((n, c_out, *out_size)[int(unbatched) :], x.dtype, parents, op)
+
+
+@op("conv_transpose2d")
+def conv_transpose2d(
+    input: Tensor,
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: Any = 1,
+    padding: Any = 0,
+    output_padding: Any = 0,
+    groups: int = 1,
+    dilation: Any = 1,
+) -> Tensor:
+    """Transposed 2-D convolution (the gradient of conv2d with respect to its input, used to
+    upsample): input (N, C_in, H, W) or (C_in, H, W), weight (C_in, C_out / groups, kH, kW),
+    bias (C_out,); output (N, C_out, oH, oW) with
+    oH = (H - 1) stride - 2 padding + dilation (kH - 1) + output_padding + 1.
+
+    Each input pixel adds a copy of the filter, scaled by its value, into the output; `padding`
+    crops the result, `output_padding` adds rows and columns at the end (it must be smaller than
+    the stride or the dilation)."""
+    plan = _conv_transpose_plan(
+        input, weight, bias, stride, padding, output_padding, groups, dilation
+    )
+    (
+        op,
+        x,
+        w,
+        xb,
+        unbatched,
+        n,
+        h,
+        wd,
+        c_in,
+        c_out,
+        groups,
+        stride,
+        dilation,
+        kernel,
+        out_size,
+        buffer,
+        crops,
+        parents,
+    ) = plan
 
     xc = xb.transpose(1, 0, 2, 3).reshape(groups, c_in // groups, -1)
     w3 = w.reshape(groups, c_in // groups, -1)
@@ -433,6 +531,7 @@ class _Pooling:
         return np.ascontiguousarray(_crop(image, self.pads, self.x.shape[2:]))
 
 
+@op("max_pool1d")
 def max_pool1d(
     input: Tensor,
     kernel_size: Any,
@@ -443,9 +542,12 @@ def max_pool1d(
     return_indices: bool = False,
 ) -> Tensor | tuple[Tensor, Tensor]:
     """The largest value of each window along the last axis: input (N, C, L) or (C, L)."""
-    return _max_pool(input, 1, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
+    return _max_pool(
+        input, 1, kernel_size, stride, padding, dilation, ceil_mode, return_indices=return_indices
+    )
 
 
+@op("max_pool2d")
 def max_pool2d(
     input: Tensor,
     kernel_size: Any,
@@ -462,9 +564,23 @@ def max_pool2d(
     input does not fill a whole one. With `return_indices`, also returns the position of each
     maximum in its input plane (h * W + w), as int64. The gradient goes to that position (the
     first one on ties, as in PyTorch)."""
-    return _max_pool(input, 2, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
+    return _max_pool(
+        input, 2, kernel_size, stride, padding, dilation, ceil_mode, return_indices=return_indices
+    )
 
 
+@register_kernel("max_pool", "meta")
+def _max_pool_meta(
+    input: Tensor, dims: int, *windows: Any, return_indices: bool
+) -> Tensor | tuple[Tensor, Tensor]:
+    op = f"MaxPool{dims}d"
+    checks.same_floating_dtype(op, input=input.data)
+    pool = _Pooling(op, input.data, dims, *windows)
+    out = meta_result(pool.shape, input.dtype, (input,), op)
+    return (out, Tensor(MetaArray(pool.shape, np.int64))) if return_indices else out
+
+
+@op("max_pool")
 def _max_pool(
     input: Tensor,
     dims: int,
@@ -473,14 +589,12 @@ def _max_pool(
     padding: Any,
     dilation: Any,
     ceil_mode: bool,
+    *,
     return_indices: bool,
 ) -> Tensor | tuple[Tensor, Tensor]:
     op = f"MaxPool{dims}d"
     checks.same_floating_dtype(op, input=input.data)
     pool = _Pooling(op, input.data, dims, kernel_size, stride, padding, dilation, ceil_mode)
-    if is_meta(input.data):  # shapes only (glassnet.meta)
-        out = meta_result(pool.shape, input.dtype, (input,), op)
-        return (out, Tensor(MetaArray(pool.shape, np.int64))) if return_indices else out
     xp = _pad(pool.x, pool.pads, -math.inf)
     windows = pool.windows()
     best = xp[windows[0]].copy()
@@ -527,6 +641,7 @@ def _argmax_offset(xp: np.ndarray, windows: list, best: np.ndarray, nan: bool) -
     return arg
 
 
+@op("avg_pool1d")
 def avg_pool1d(
     input: Tensor,
     kernel_size: Any,
@@ -539,6 +654,7 @@ def avg_pool1d(
     return _avg_pool(input, 1, kernel_size, stride, padding, ceil_mode, count_include_pad, None)
 
 
+@op("avg_pool2d")
 def avg_pool2d(
     input: Tensor,
     kernel_size: Any,
@@ -578,6 +694,17 @@ def _avg_divisor(
     return np.outer(*counts).astype(pool.x.dtype)
 
 
+@register_kernel("avg_pool", "meta")
+def _avg_pool_meta(
+    input: Tensor, dims: int, kernel_size: Any, stride: Any, padding: Any, ceil_mode: bool, *_: Any
+) -> Tensor:
+    op = f"AvgPool{dims}d"
+    checks.same_floating_dtype(op, input=input.data)
+    pool = _Pooling(op, input.data, dims, kernel_size, stride, padding, 1, ceil_mode)
+    return meta_result(pool.shape, input.dtype, (input,), op)
+
+
+@op("avg_pool")
 def _avg_pool(
     input: Tensor,
     dims: int,
@@ -591,8 +718,6 @@ def _avg_pool(
     op = f"AvgPool{dims}d"
     checks.same_floating_dtype(op, input=input.data)
     pool = _Pooling(op, input.data, dims, kernel_size, stride, padding, 1, ceil_mode)
-    if is_meta(input.data):  # shapes only (glassnet.meta)
-        return meta_result(pool.shape, input.dtype, (input,), op)
     xp = _pad(pool.x, pool.pads)
     windows = pool.windows()
     total = xp[windows[0]].copy()
@@ -629,20 +754,34 @@ def _adaptive_matrix(size: int, out: int, dtype: np.dtype) -> np.ndarray:
     return (inside / (end - start)[:, None]).astype(dtype)
 
 
+def _adaptive_plan(input: Tensor, output_size: Any) -> tuple:
+    """The input as (N, C, H, W), whether it had no batch dimension, and the output size."""
+    x = input.data
+    checks.same_floating_dtype(_ADAPTIVE, input=x)
+    xb, unbatched = _batched(_ADAPTIVE, x, 2)
+    sizes = output_size if isinstance(output_size, Sequence) else (output_size,) * 2
+    if len(sizes) == 2:
+        sizes = tuple(n if s is None else s for n, s in zip(xb.shape[2:], sizes))
+    return xb, unbatched, checks.int_tuple(sizes, "output_size", _ADAPTIVE, 2, 1)
+
+
+_ADAPTIVE = "AdaptiveAvgPool2d"
+
+
+@register_kernel("adaptive_avg_pool2d", "meta")
+def _adaptive_avg_pool2d_meta(input: Tensor, output_size: Any) -> Tensor:
+    xb, unbatched, out = _adaptive_plan(input, output_size)
+    shape = (*xb.shape[:2], *out)[int(unbatched) :]
+    return meta_result(shape, input.dtype, (input,), _ADAPTIVE)
+
+
+@op("adaptive_avg_pool2d")
 def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:
     """Average pooling to a fixed output size (oH, oW) whatever the input's size: output row i
     averages input rows floor(i H / oH) to ceil((i + 1) H / oH) - 1 (windows may overlap).
     `output_size` is an int or a pair; None in the pair keeps that input size."""
-    op = "AdaptiveAvgPool2d"
-    x = input.data
-    checks.same_floating_dtype(op, input=x)
-    xb, unbatched = _batched(op, x, 2)
-    sizes = output_size if isinstance(output_size, Sequence) else (output_size,) * 2
-    if len(sizes) == 2:
-        sizes = tuple(n if s is None else s for n, s in zip(xb.shape[2:], sizes))
-    out = checks.int_tuple(sizes, "output_size", op, 2, 1)
-    if is_meta(x):  # shapes only (glassnet.meta)
-        return meta_result((*xb.shape[:2], *out)[int(unbatched) :], x.dtype, (input,), op)
+    op, x = _ADAPTIVE, input.data
+    xb, unbatched, out = _adaptive_plan(input, output_size)
     a_h, a_w = (_adaptive_matrix(n, o, x.dtype) for n, o in zip(xb.shape[2:], out))
     result = _separable(xb, a_h, a_w)
 
@@ -685,7 +824,7 @@ def _sum_repeats(g: np.ndarray, index: np.ndarray, size: int, axis: int) -> np.n
     return grad
 
 
-def interpolate(
+def _interpolate_plan(
     input: Tensor,
     size: Any = None,
     scale_factor: Any = None,
@@ -693,10 +832,8 @@ def interpolate(
     align_corners: bool | None = None,
     recompute_scale_factor: bool | None = None,
     antialias: bool = False,
-) -> Tensor:
-    """Resize (N, C, L) or (N, C, H, W) input to `size`, or by `scale_factor` (output size
-    floor(size * scale_factor)), copying the nearest input pixel: mode 'nearest' (PyTorch's
-    default: input position floor(i / scale)) or 'nearest-exact' (floor((i + 0.5) / scale))."""
+) -> tuple:
+    """Checks the arguments; the output size and the scale of each dimension (None: from sizes)."""
     op = "interpolate"
     if mode not in ("nearest", "nearest-exact"):
         raise NotImplementedError(
@@ -738,8 +875,42 @@ def interpolate(
         if min(out) < 1:
             raise ValueError(f"{op}: output size {out} from scale_factor {scale_factor!r} is empty")
         scales = (None,) * dims if recompute_scale_factor else tuple(map(float, factors))
-    if is_meta(x):  # shapes only (glassnet.meta)
-        return meta_result((*x.shape[:2], *out), x.dtype, (input,), "Upsample")
+    return out, scales
+
+
+@register_kernel("interpolate", "meta")
+def _interpolate_meta(
+    input: Tensor,
+    size: Any = None,
+    scale_factor: Any = None,
+    mode: str = "nearest",
+    align_corners: bool | None = None,
+    recompute_scale_factor: bool | None = None,
+    antialias: bool = False,
+) -> Tensor:
+    out, _ = _interpolate_plan(
+        input, size, scale_factor, mode, align_corners, recompute_scale_factor, antialias
+    )
+    return meta_result((*input.shape[:2], *out), input.dtype, (input,), "Upsample")
+
+
+@op("interpolate")
+def interpolate(
+    input: Tensor,
+    size: Any = None,
+    scale_factor: Any = None,
+    mode: str = "nearest",
+    align_corners: bool | None = None,
+    recompute_scale_factor: bool | None = None,
+    antialias: bool = False,
+) -> Tensor:
+    """Resize (N, C, L) or (N, C, H, W) input to `size`, or by `scale_factor` (output size
+    floor(size * scale_factor)), copying the nearest input pixel: mode 'nearest' (PyTorch's
+    default: input position floor(i / scale)) or 'nearest-exact' (floor((i + 0.5) / scale))."""
+    out, scales = _interpolate_plan(
+        input, size, scale_factor, mode, align_corners, recompute_scale_factor, antialias
+    )
+    x, in_size = input.data, input.shape[2:]
     exact = mode == "nearest-exact"
     indices = [_nearest_index(n, o, s, exact) for n, o, s in zip(in_size, out, scales)]
     result = x

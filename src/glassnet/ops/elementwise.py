@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd import save_output, unbroadcast
+from ..dispatch import op
 from ..dtypes import get_default_dtype
 from ..tensor import Tensor, to_array
 
@@ -76,6 +77,7 @@ def operands(a: Any, b: Any) -> tuple[Tensor, Tensor]:
     return a, b
 
 
+@op("astype")
 def astype(a: Tensor, dtype: Any) -> Tensor:
     """Convert to another dtype; the gradient flows back converted to the original dtype."""
     dtype = np.dtype(dtype)
@@ -92,6 +94,7 @@ def astype(a: Tensor, dtype: Any) -> Tensor:
     )
 
 
+@op("clone")
 def clone(a: Tensor) -> Tensor:
     return Tensor._make(a.data.copy(), (a,), lambda g: (g,), "Clone", saved=())
 
@@ -99,6 +102,7 @@ def clone(a: Tensor) -> Tensor:
 # -- arithmetic ---------------------------------------------------------------------------------
 
 
+@op("add")
 def add(a: Any, b: Any) -> Tensor:
     a, b = operands(a, b)
     sa, sb = a.data.shape, b.data.shape
@@ -109,6 +113,7 @@ def add(a: Any, b: Any) -> Tensor:
     return Tensor._make(a.data + b.data, (a, b), backward, "Add", saved=())
 
 
+@op("sub")
 def sub(a: Any, b: Any) -> Tensor:
     a, b = operands(a, b)
     sa, sb = a.data.shape, b.data.shape
@@ -119,6 +124,7 @@ def sub(a: Any, b: Any) -> Tensor:
     return Tensor._make(a.data - b.data, (a, b), backward, "Sub", saved=())
 
 
+@op("mul")
 def mul(a: Any, b: Any) -> Tensor:
     a, b = operands(a, b)
     x, y = a.data, b.data
@@ -132,6 +138,7 @@ def mul(a: Any, b: Any) -> Tensor:
     return Tensor._make(x * y, (a, b), backward, "Mul")
 
 
+@op("div")
 def div(a: Any, b: Any) -> Tensor:
     a, b = operands(a, b)
     if a.data.dtype.kind in "biu":  # true division of integers gives floats, as in PyTorch
@@ -148,10 +155,12 @@ def div(a: Any, b: Any) -> Tensor:
     return Tensor._make(out, (a, b), backward, "Div")
 
 
+@op("neg")
 def neg(a: Tensor) -> Tensor:
     return Tensor._make(-a.data, (a,), lambda g: (-g,), "Neg", saved=())
 
 
+@op("pow")
 def pow(a: Any, b: Any) -> Tensor:  # noqa: A001
     """a ** b. A Python-number exponent is the common case (x ** 2) and takes the short path.
 
@@ -200,36 +209,49 @@ def _floating(a: Tensor) -> np.ndarray:
     return a.data if a.data.dtype.kind in "fc" else a.data.astype(get_default_dtype())
 
 
+@op("exp")
 def exp(a: Tensor) -> Tensor:
     out = np.exp(_floating(a))
     return save_output(Tensor._make(out, (a,), lambda g: (g * out,), "Exp", saved=()))
 
 
+@op("log")
 def log(a: Tensor) -> Tensor:
     x = _floating(a)
     return Tensor._make(np.log(x), (a,), lambda g: (g / x,), "Log")
 
 
+@op("log1p")
 def log1p(a: Tensor) -> Tensor:
     x = _floating(a)
     return Tensor._make(np.log1p(x), (a,), lambda g: (g / (1 + x),), "Log1p")
 
 
+@op("sqrt")
 def sqrt(a: Tensor) -> Tensor:
     out = np.sqrt(_floating(a))
     return save_output(Tensor._make(out, (a,), lambda g: (g / (2 * out),), "Sqrt", saved=()))
 
 
+@op("abs")
 def abs(a: Tensor) -> Tensor:  # noqa: A001
     x = a.data
     return Tensor._make(np.abs(x), (a,), lambda g: (g * np.sign(x),), "Abs")
 
 
+@op("sign")
+def sign(a: Tensor) -> Tensor:
+    """-1, 0 or 1; its gradient is 0 (PyTorch still records it in the graph)."""
+    return Tensor._make(np.sign(a.data), (a,), lambda g: (np.zeros_like(g),), "Sign", saved=())
+
+
+@op("sin")
 def sin(a: Tensor) -> Tensor:
     x = _floating(a)
     return Tensor._make(np.sin(x), (a,), lambda g: (g * np.cos(x),), "Sin")
 
 
+@op("cos")
 def cos(a: Tensor) -> Tensor:
     x = _floating(a)
     return Tensor._make(np.cos(x), (a,), lambda g: (-g * np.sin(x),), "Cos")
@@ -240,6 +262,7 @@ def _shrink(g: np.ndarray, t: Tensor) -> np.ndarray:
     return unbroadcast(g, t.data.shape).astype(t.data.dtype, copy=False)
 
 
+@op("clamp")
 def clamp(a: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
     """Limit values to [min, max]; the gradient passes where the value was not clipped (bounds
     included, as in PyTorch). Bounds may be numbers or tensors (which broadcast, and receive the
@@ -290,18 +313,21 @@ def _pick(a: Tensor, b: Tensor, out: np.ndarray, a_wins: np.ndarray, tie: np.nda
     return Tensor._make(out, (a, b), backward, name)
 
 
+@op("maximum")
 def maximum(a: Any, b: Any) -> Tensor:
     a, b = operands(a, b)
     x, y = a.data, b.data
     return _pick(a, b, np.maximum(x, y), x > y, x == y, "Maximum")
 
 
+@op("minimum")
 def minimum(a: Any, b: Any) -> Tensor:
     a, b = operands(a, b)
     x, y = a.data, b.data
     return _pick(a, b, np.minimum(x, y), x < y, x == y, "Minimum")
 
 
+@op("where")
 def where(condition: Any, a: Any, b: Any) -> Tensor:
     """Pick from `a` where `condition` is true and from `b` elsewhere; gradients follow the pick."""
     cond = np.asarray(raw(condition), dtype=bool)

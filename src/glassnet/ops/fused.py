@@ -19,10 +19,12 @@ import warnings
 import numpy as np
 
 from .. import checks
+from ..dispatch import op
 from ..random import GeneratorLike, as_rng
 from ..tensor import Tensor
 
 
+@op("linear")
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """y = x W^T + b, PyTorch's layout: input (*, in_features), weight (out_features, in_features),
     bias (out_features,); output (*, out_features)."""
@@ -77,6 +79,7 @@ def check_dropout_probability(p: float, where: str = "dropout") -> float:
     return checks.probability(p, "p", where)
 
 
+@op("dropout")
 def dropout(
     input: Tensor,
     p: float = 0.5,
@@ -95,6 +98,7 @@ def dropout(
     return _dropout(input, p, training, generator, "dropout", input.shape)
 
 
+@op("dropout2d")
 def dropout2d(
     input: Tensor,
     p: float = 0.5,
@@ -148,6 +152,7 @@ def _dropout(
     return Tensor._make(x * mask, (input,), backward, name.capitalize())
 
 
+@op("embedding")
 def embedding(
     input: Tensor,
     weight: Tensor,

@@ -11,10 +11,12 @@ from typing import Any
 import numpy as np
 
 from ..autograd import unbroadcast
+from ..dispatch import op
 from ..tensor import Tensor
 from .elementwise import operands
 
 
+@op("matmul")
 def matmul(a: Any, b: Any) -> Tensor:
     """Matrix product with PyTorch's rules for 1-D, 2-D, batched and broadcast operands."""
     a, b = operands(a, b)
@@ -64,6 +66,7 @@ def matmul(a: Any, b: Any) -> Tensor:
     return Tensor._make(out, (a, b), backward, "MatMul")
 
 
+@op("mm")
 def mm(a: Tensor, b: Tensor) -> Tensor:
     """Matrix times matrix: both must be 2-D (no broadcasting), as in PyTorch."""
     if a.data.ndim != 2:
@@ -73,6 +76,7 @@ def mm(a: Tensor, b: Tensor) -> Tensor:
     return matmul(a, b)
 
 
+@op("bmm")
 def bmm(a: Tensor, b: Tensor) -> Tensor:
     """Batches of matrices: both 3-D with the same batch size (no broadcasting)."""
     if a.data.ndim != 3:
@@ -87,6 +91,7 @@ def bmm(a: Tensor, b: Tensor) -> Tensor:
     return matmul(a, b)
 
 
+@op("dot")
 def dot(a: Tensor, b: Tensor) -> Tensor:
     """The dot product of two 1-D tensors of the same length."""
     if a.data.ndim != 1 or b.data.ndim != 1:

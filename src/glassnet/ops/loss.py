@@ -15,6 +15,7 @@ import numpy as np
 
 from .. import checks
 from ..autograd import unbroadcast
+from ..dispatch import op
 from ..tensor import Tensor
 from .activation import sigmoid_array, softplus_array
 from .elementwise import as_tensor
@@ -109,6 +110,7 @@ def _constant_weight(name: str, weight: Tensor | None, what: str = "weight") -> 
 # -- regression losses ----------------------------------------------------------------------------
 
 
+@op("mse_loss")
 def mse_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     """Mean squared error: mean((input - target)^2)."""
     check_reduction("mse_loss", reduction)
@@ -126,6 +128,7 @@ def mse_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     return Tensor._make(out, (input, target), backward, "MseLoss")
 
 
+@op("l1_loss")
 def l1_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     """Mean absolute error: mean(|input - target|)."""
     check_reduction("l1_loss", reduction)
@@ -143,6 +146,7 @@ def l1_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     return Tensor._make(out, (input, target), backward, "L1Loss")
 
 
+@op("smooth_l1_loss")
 def smooth_l1_loss(
     input: Tensor, target: Any, reduction: str = "mean", beta: float = 1.0
 ) -> Tensor:
@@ -170,6 +174,7 @@ def smooth_l1_loss(
     return Tensor._make(out, (input, target), backward, "SmoothL1Loss")
 
 
+@op("huber_loss")
 def huber_loss(input: Tensor, target: Any, reduction: str = "mean", delta: float = 1.0) -> Tensor:
     """0.5 d^2 where |d| < delta, else delta (|d| - 0.5 delta): smooth_l1_loss times delta."""
     check_reduction("huber_loss", reduction)
@@ -224,6 +229,7 @@ def _elementwise_weight(name: str, weight: Tensor | None, x: np.ndarray, what: s
     return w.astype(x.dtype, copy=False)
 
 
+@op("binary_cross_entropy")
 def binary_cross_entropy(
     input: Tensor, target: Any, weight: Tensor | None = None, reduction: str = "mean"
 ) -> Tensor:
@@ -266,6 +272,7 @@ def binary_cross_entropy(
     return Tensor._make(out, (input, target), backward, "BinaryCrossEntropy")
 
 
+@op("binary_cross_entropy_with_logits")
 def binary_cross_entropy_with_logits(
     input: Tensor,
     target: Any,
@@ -312,6 +319,7 @@ def binary_cross_entropy_with_logits(
 # -- distributions --------------------------------------------------------------------------------
 
 
+@op("kl_div")
 def kl_div(input: Tensor, target: Any, reduction: str = "mean", log_target: bool = False) -> Tensor:
     """Kullback-Leibler divergence, input given as log-probabilities: t (log t - input) summed
     (with 0 log 0 = 0), or exp(t) (t - input) when the target is log-probabilities too.
@@ -453,6 +461,7 @@ def _row_weights(
     return coef
 
 
+@op("nll_loss")
 def nll_loss(
     input: Tensor,
     target: Any,
@@ -496,6 +505,7 @@ def nll_loss(
     return Tensor._make(out, (input, target), backward, "NllLoss")
 
 
+@op("cross_entropy")
 def cross_entropy(
     input: Tensor,
     target: Any,

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from .. import checks
+from ..dispatch import op
 from ..tensor import Tensor
 
 
@@ -43,6 +44,7 @@ def _check_channels(x: np.ndarray, **per_channel: Tensor | None) -> None:
             )
 
 
+@op("batch_norm")
 def batch_norm(
     input: Tensor,
     running_mean: Tensor | None,
@@ -303,6 +305,7 @@ def _scaled_output(xhat: np.ndarray, weight: Tensor | None, bias: Tensor | None)
     return out
 
 
+@op("layer_norm")
 def layer_norm(
     input: Tensor,
     normalized_shape: Any,
@@ -342,6 +345,7 @@ def layer_norm(
     return Tensor._make(out.reshape(input.shape), parents, backward, "LayerNorm")
 
 
+@op("rms_norm")
 def rms_norm(
     input: Tensor,
     normalized_shape: Any,

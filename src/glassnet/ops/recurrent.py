@@ -28,11 +28,13 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from ..autograd import record
+from ..dispatch import op
 from ..tensor import Tensor
 
 _NONLINEARITIES = ("tanh", "relu")
 
 
+@op("rnn_layer")
 def rnn_layer(
     x: Tensor,
     h0: Tensor | None,
@@ -89,6 +91,7 @@ def rnn_layer(
     return seq.outputs((S,), backward, "RNN")
 
 
+@op("lstm_layer")
 def lstm_layer(
     x: Tensor,
     h0: Tensor | None,
@@ -175,6 +178,7 @@ def lstm_layer(
     return seq.outputs((S, C), backward, "LSTM")
 
 
+@op("gru_layer")
 def gru_layer(
     x: Tensor,
     h0: Tensor | None,

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd import record
+from ..dispatch import op
 from ..dtypes import get_default_dtype
 from ..tensor import Tensor
 from . import elementwise as E
@@ -53,6 +54,7 @@ def _expand_back(g: np.ndarray, axes: tuple, keepdim: bool, shape: tuple) -> np.
     return np.broadcast_to(g, shape)
 
 
+@op("sum")
 def sum(a: Tensor, dim: Any = None, keepdim: bool = False, dtype: Any = None) -> Tensor:  # noqa: A001
     x = a.data
     axes = reduction_dims(dim, x.ndim)
@@ -66,6 +68,7 @@ def sum(a: Tensor, dim: Any = None, keepdim: bool = False, dtype: Any = None) ->
     )  # _make turns a NumPy scalar into an array
 
 
+@op("mean")
 def mean(a: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     x = a.data if a.data.dtype.kind in "fc" else a.data.astype(get_default_dtype())
     axes = reduction_dims(dim, x.ndim)
@@ -116,23 +119,28 @@ def _extreme(a: Tensor, dim: Any, keepdim: bool, find_max: bool, name: str) -> A
     return ValuesIndices(*made)
 
 
+@op("max")
 def max(a: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001
     """The largest value; with an int `dim`, (values, indices) along that dim, as in PyTorch."""
     return _extreme(a, dim, keepdim, True, "max")
 
 
+@op("min")
 def min(a: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001
     return _extreme(a, dim, keepdim, False, "min")
 
 
+@op("amax")
 def amax(a: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     return _extreme(a, reduction_dims(dim, a.data.ndim), keepdim, True, "amax")
 
 
+@op("amin")
 def amin(a: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     return _extreme(a, reduction_dims(dim, a.data.ndim), keepdim, False, "amin")
 
 
+@op("argmax")
 def argmax(a: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
     if dim is None:
         idx = np.asarray(np.argmax(a.data))
@@ -140,6 +148,7 @@ def argmax(a: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
     return Tensor(np.argmax(a.data, axis=dim, keepdims=keepdim))
 
 
+@op("argmin")
 def argmin(a: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
     if dim is None:
         idx = np.asarray(np.argmin(a.data))
@@ -153,6 +162,7 @@ def _correction(unbiased: bool | None, correction: int | None) -> int:
     return 0 if unbiased is False else 1
 
 
+@op("var")
 def var(
     a: Tensor,
     dim: Any = None,
@@ -187,6 +197,7 @@ def var(
     return Tensor._make(out.astype(x.dtype, copy=False), (a,), backward, "Var")
 
 
+@op("std")
 def std(
     a: Tensor,
     dim: Any = None,
@@ -198,6 +209,7 @@ def std(
     return E.sqrt(var(a, dim, unbiased, keepdim, correction=correction))
 
 
+@op("logsumexp")
 def logsumexp(a: Tensor, dim: Any, keepdim: bool = False) -> Tensor:
     """log(sum(exp(x))) computed without overflow, by factoring out the maximum (-inf over an
     empty dim, as in PyTorch)."""
@@ -217,6 +229,7 @@ def logsumexp(a: Tensor, dim: Any, keepdim: bool = False) -> Tensor:
     return Tensor._make(out, (a,), backward, "LogSumExp")
 
 
+@op("norm")
 def norm(a: Tensor, p: Any = 2, dim: Any = None, keepdim: bool = False) -> Tensor:
     """The p-norm: (sum |x|^p)^(1/p); 'fro' is the 2-norm, inf the largest |x|, -inf the smallest,
     0 the number of nonzeros. At the zero vector the gradient is 0, as in PyTorch."""

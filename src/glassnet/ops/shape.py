@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd import record
+from ..dispatch import op
 from ..tensor import Tensor
 from .elementwise import as_tensor, raw, result_dtype
 from .reduction import normalize_dims
@@ -30,6 +31,7 @@ def _axis(dim: int, ndim: int) -> int:
     return axis
 
 
+@op("reshape")
 def reshape(a: Tensor, *shape: Any) -> Tensor:
     x = a.data
     shape = _sizes(shape)
@@ -45,6 +47,7 @@ def reshape(a: Tensor, *shape: Any) -> Tensor:
 view = reshape
 
 
+@op("flatten")
 def flatten(a: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     shape = a.data.shape
     if not shape:
@@ -56,12 +59,14 @@ def flatten(a: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     return reshape(a, shape[:start] + (merged,) + shape[end + 1 :])
 
 
+@op("unflatten")
 def unflatten(a: Tensor, dim: int, sizes: Sequence[int]) -> Tensor:
     shape = a.data.shape
     axis = _axis(dim, len(shape))
     return reshape(a, shape[:axis] + tuple(sizes) + shape[axis + 1 :])
 
 
+@op("squeeze")
 def squeeze(a: Tensor, dim: Any = None) -> Tensor:
     x = a.data
     if dim is None:
@@ -73,6 +78,7 @@ def squeeze(a: Tensor, dim: Any = None) -> Tensor:
     )
 
 
+@op("unsqueeze")
 def unsqueeze(a: Tensor, dim: int) -> Tensor:
     x = a.data
     if not -x.ndim - 1 <= dim <= x.ndim:
@@ -86,6 +92,7 @@ def unsqueeze(a: Tensor, dim: int) -> Tensor:
     )
 
 
+@op("permute")
 def permute(a: Tensor, *dims: Any) -> Tensor:
     x = a.data
     dims = _sizes(dims)
@@ -102,6 +109,7 @@ def permute(a: Tensor, *dims: Any) -> Tensor:
     )
 
 
+@op("transpose")
 def transpose(a: Tensor, dim0: int, dim1: int) -> Tensor:
     x = a.data
     d0, d1 = _axis(dim0, x.ndim), _axis(dim1, x.ndim)
@@ -110,6 +118,7 @@ def transpose(a: Tensor, dim0: int, dim1: int) -> Tensor:
     )
 
 
+@op("expand")
 def expand(a: Tensor, *sizes: Any) -> Tensor:
     """Repeat size-1 dims without copying (-1 keeps a dim); the gradient sums the copies."""
     from ..autograd import unbroadcast
@@ -135,6 +144,7 @@ def expand(a: Tensor, *sizes: Any) -> Tensor:
     return Tensor._make(out, (a,), lambda g: (unbroadcast(g, x.shape),), "Expand", saved=())
 
 
+@op("repeat")
 def repeat(a: Tensor, *sizes: Any) -> Tensor:
     """Tile the tensor `sizes` times along each dim (PyTorch's repeat, NumPy's tile)."""
     x = a.data
@@ -158,6 +168,7 @@ def repeat(a: Tensor, *sizes: Any) -> Tensor:
     return Tensor._make(out, (a,), backward, "Repeat", saved=())
 
 
+@op("flip")
 def flip(a: Tensor, dims: Any) -> Tensor:
     x = a.data
     axes = normalize_dims(dims, x.ndim)
@@ -179,6 +190,7 @@ def _common(tensors: Sequence[Any], name: str) -> list[Tensor]:
     return [astype(t, dtype) for t in tensors]
 
 
+@op("cat")
 def cat(tensors: Sequence[Any], dim: int = 0) -> Tensor:
     tensors = _common(tensors, "cat")
     # as in PyTorch, legacy empty 1-D tensors (shape (0,)) are skipped whatever the other shapes;
@@ -208,6 +220,7 @@ def cat(tensors: Sequence[Any], dim: int = 0) -> Tensor:
     )
 
 
+@op("stack")
 def stack(tensors: Sequence[Any], dim: int = 0) -> Tensor:
     tensors = _common(tensors, "stack")
     shapes = {t.data.shape for t in tensors}
@@ -224,6 +237,7 @@ def stack(tensors: Sequence[Any], dim: int = 0) -> Tensor:
     return Tensor._make(out, tuple(tensors), backward, "Stack", saved=())
 
 
+@op("split")
 def split(a: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple:
     """Cut along `dim` into pieces of one size (the last may be smaller) or of given sizes."""
     axis = _axis(dim, a.data.ndim)
@@ -262,6 +276,7 @@ def _pieces(a: Tensor, axis: int, sizes: list, name: str) -> tuple:
     return record([x[place] for place in places], (a,), backward, name, saved=())
 
 
+@op("chunk")
 def chunk(a: Tensor, chunks: int, dim: int = 0) -> tuple:
     if chunks <= 0:
         raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
@@ -272,6 +287,7 @@ def chunk(a: Tensor, chunks: int, dim: int = 0) -> tuple:
     return split(a, -(-length // chunks), dim)
 
 
+@op("unbind")
 def unbind(a: Tensor, dim: int = 0) -> tuple:
     """The slices along `dim`, that dim removed: the outputs of one node."""
     x = a.data
@@ -312,6 +328,7 @@ def _is_basic(index: tuple) -> bool:
     )
 
 
+@op("getitem")
 def getitem(a: Tensor, index: Any) -> Tensor:
     """x[index] with ints, slices, None, Ellipsis, integer tensors and boolean masks.
 
@@ -336,6 +353,7 @@ def getitem(a: Tensor, index: Any) -> Tensor:
     )  # _make turns a NumPy scalar into an array
 
 
+@op("setitem")
 def setitem(a: Tensor, index: Any, value: Any) -> None:
     """x[index] = value. When gradients are recorded, `a` becomes the result of a new graph node
     whose inputs are the old `a` and `value`, so gradients flow to both (as in PyTorch)."""
@@ -375,6 +393,7 @@ def setitem(a: Tensor, index: Any, value: Any) -> None:
     a._take_place_of(Tensor._make(new, parents, backward, "CopySlices", saved=()))
 
 
+@op("gather")
 def gather(a: Tensor, dim: int, index: Any) -> Tensor:
     """Pick values along `dim` at positions `index`: out[i][j][k] = a[i][index[i][j][k]][k] for
     dim=1. `index` has as many dims as `a`, and is no larger than `a` in the other dims."""
@@ -411,6 +430,7 @@ def gather(a: Tensor, dim: int, index: Any) -> Tensor:
     return Tensor._make(out, (a,), backward, "Gather", saved=())
 
 
+@op("pad")
 def pad(a: Tensor, pad: Sequence[int], mode: str = "constant", value: float = 0.0) -> Tensor:
     """Pad with a constant: `pad` lists (left, right) pairs starting from the LAST dim, as in
     torch.nn.functional.pad. Negative padding crops."""
