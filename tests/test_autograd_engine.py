@@ -224,6 +224,23 @@ UNARY = {
     "unsqueeze": lambda t: t.unsqueeze(0),
     "expand": lambda t: t.expand(3),
     "log1p": lambda t: t.abs().log1p(),
+    "softmax": lambda t: t.softmax(0),
+    "log_softmax": lambda t: t.log_softmax(0),
+    "logsumexp": lambda t: t.logsumexp(0),
+    "amax": lambda t: t.amax(),
+    "norm": lambda t: t.norm(),
+    "square": lambda t: t.square(),
+    "rsqrt": lambda t: t.abs().rsqrt(),
+    "reciprocal": lambda t: t.reciprocal(),
+    "clone": lambda t: t.clone(),
+    "flatten": lambda t: t.flatten(),
+    "squeeze": lambda t: t.squeeze(),
+    "transpose": lambda t: t.t(),
+    "sum-dim": lambda t: t.sum(0),
+    "mean-dim": lambda t: t.mean(dim=0, keepdim=True),
+    "max-dim": lambda t: t.max(dim=0)[0],
+    "getitem": lambda t: t[None],
+    "stack": lambda t: (torch if isinstance(t, torch.Tensor) else gn).stack([t, t * 2]),
     "softplus": lambda t: (
         torch.nn.functional.softplus(t)
         if isinstance(t, torch.Tensor)

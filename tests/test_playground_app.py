@@ -422,7 +422,10 @@ def test_the_backprop_view_over_the_websocket(client):
         after = ws.receive()
         assert after["type"] == "backprop" and after["index"] == 9
         for bad, named in [
-            ({"action": "backprop", "index": 10_000}, "example (a training point) must be an integer"),
+            (
+                {"action": "backprop", "index": 10_000},
+                "example (a training point) must be an integer",
+            ),
             ({"action": "backprop", "index": "3"}, "give the example's index"),
             ({"action": "backprop", "at": [1]}, "at should be a point"),
             ({"action": "backprop_apply"}, "give the example's index"),
