@@ -43,17 +43,7 @@ class BackwardHookCall:
             return tuple(grad_input[slot[i]] for i in wanted)
 
         self.inputs_wrapped = True
-        outs = record(
-            [args[i].data for i in wanted],
-            tuple(args[i] for i in wanted),
-            backward,
-            "BackwardHookFunction",
-            saved=(),
-        )
-        new = list(args)
-        for i, out in zip(wanted, outs):
-            new[i] = out
-        return tuple(new)
+        return tuple(_through_identity(args, wanted, backward))
 
     def wrap_outputs(self, output: Any) -> Any:
         """`output` (a tensor or a tuple) through one identity node that notes its gradients."""
@@ -71,16 +61,7 @@ class BackwardHookCall:
                 self.call_hooks([None] * self.n_inputs)
             return grads
 
-        outs = record(
-            [items[i].data for i in wanted],
-            tuple(items[i] for i in wanted),
-            backward,
-            "BackwardHookFunction",
-            saved=(),
-        )
-        new = list(items)
-        for i, out in zip(wanted, outs):
-            new[i] = out
+        new = _through_identity(items, wanted, backward)
         return new[0] if single else tuple(new)
 
     def call_hooks(self, grad_input: list) -> list:
@@ -97,3 +78,19 @@ class BackwardHookCall:
                     )
                 as_tensors = result
         return [None if g is None else g.data if isinstance(g, Tensor) else g for g in as_tensors]
+
+
+def _through_identity(items: tuple, wanted: list, backward: Any) -> list:
+    """`items` with the tensors at positions `wanted` replaced by the outputs of one identity
+    node whose backward is `backward`."""
+    outs = record(
+        [items[i].data for i in wanted],
+        tuple(items[i] for i in wanted),
+        backward,
+        "BackwardHookFunction",
+        saved=(),
+    )
+    new = list(items)
+    for i, out in zip(wanted, outs):
+        new[i] = out
+    return new

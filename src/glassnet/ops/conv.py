@@ -353,26 +353,7 @@ def _conv_transpose_plan(
     buffer = tuple(max(f, p + o) for f, p, o in zip(full, pad, out_size))
     crops = [(p, b - p - o) for p, b, o in zip(pad, buffer, out_size)]
     parents = (input, weight) if bias is None else (input, weight, bias)
-    return (
-        op,
-        x,
-        w,
-        xb,
-        unbatched,
-        n,
-        h,
-        wd,
-        c_in,
-        c_out,
-        groups,
-        stride,
-        dilation,
-        kernel,
-        out_size,
-        buffer,
-        crops,
-        parents,
-    )
+    return xb, unbatched, groups, stride, dilation, out_size, buffer, crops, parents
 
 
 @register_kernel("conv_transpose2d", "meta")
@@ -389,8 +370,9 @@ def _conv_transpose2d_meta(
     plan = _conv_transpose_plan(
         input, weight, bias, stride, padding, output_padding, groups, dilation
     )
-    op, x, _, _, unbatched, n, _, _, _, c_out, *_, out_size, _, _, parents = plan
-    return meta_result((n, c_out, *out_size)[int(unbatched) :], x.dtype, parents, op)
+    xb, unbatched, groups, _, _, out_size, _, _, parents = plan
+    shape = (xb.shape[0], weight.shape[1] * groups, *out_size)[int(unbatched) :]
+    return meta_result(shape, input.dtype, parents, "ConvTranspose2d")
 
 
 @op("conv_transpose2d")
@@ -415,26 +397,10 @@ def conv_transpose2d(
     plan = _conv_transpose_plan(
         input, weight, bias, stride, padding, output_padding, groups, dilation
     )
-    (
-        op,
-        x,
-        w,
-        xb,
-        unbatched,
-        n,
-        h,
-        wd,
-        c_in,
-        c_out,
-        groups,
-        stride,
-        dilation,
-        kernel,
-        out_size,
-        buffer,
-        crops,
-        parents,
-    ) = plan
+    xb, unbatched, groups, stride, dilation, out_size, buffer, crops, parents = plan
+    op, x, w = "ConvTranspose2d", input.data, weight.data
+    n, c_in, h, wd = xb.shape
+    c_out, kernel = w.shape[1] * groups, w.shape[2:]
 
     xc = xb.transpose(1, 0, 2, 3).reshape(groups, c_in // groups, -1)
     w3 = w.reshape(groups, c_in // groups, -1)
