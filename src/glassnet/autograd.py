@@ -24,14 +24,15 @@ import threading
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from .hooks import RemovableHandle, add_hook, check_callable
 
-if TYPE_CHECKING:
-    from .tensor import Tensor
+# The Tensor class: autograd is imported before it exists, so tensor.py binds it here once defined
+# (backward makes gradient tensors on its hot path, where a function-level import costs ~1 us).
+Tensor: Any = None
 
 BackwardFn = Callable[..., tuple]
 
@@ -118,8 +119,6 @@ def record(
     for an output no gradient reached) and returns one per parent. `parents` may hold None (an
     absent bias): it stays out of the graph and its gradient is dropped. Integer outputs (indices)
     never require grad."""
-    from .tensor import Tensor
-
     present = tuple(p for p in parents if p is not None)
     node = None
     if _GradMode.enabled and any(p.requires_grad for p in present):
@@ -274,7 +273,7 @@ def _graph(roots: list) -> tuple[list, dict]:
     """The nodes behind `roots`, each before the nodes that made its inputs (no recursion), and
     for every leaf that requires grad, how many edges of the graph reach it."""
     order: list = []
-    visited: set[int] = set()
+    visited: set = set()  # nodes (hashed by identity)
     uses: dict[int, int] = {}
     stack: list = [(node, False) for node in roots]
     while stack:
@@ -282,16 +281,16 @@ def _graph(roots: list) -> tuple[list, dict]:
         if expanded:
             order.append(node)
             continue
-        if id(node) in visited:
+        if node in visited:
             continue
-        visited.add(id(node))
+        visited.add(node)
         stack.append((node, True))
         for parent in node.parents:
             made_by = parent._node
             if made_by is None:
                 if parent.requires_grad:
                     uses[id(parent)] = uses.get(id(parent), 0) + 1
-            elif id(made_by) not in visited:
+            elif made_by not in visited:
                 stack.append((made_by, False))
     order.reverse()
     return order, uses
@@ -304,10 +303,8 @@ def _as_array(g: Any) -> Any:
 
 def _run_hooks(hooks: OrderedDict, g: np.ndarray) -> np.ndarray:
     """Call each hook with the gradient as a Tensor; a value one returns replaces it."""
-    from .tensor import Tensor
-
     for hook in list(hooks.values()):
-        result = hook(Tensor._make(g, (), None, "Grad"))
+        result = hook(Tensor._leaf(g))
         if result is not None:
             g = result.data if isinstance(result, Tensor) else np.asarray(result)
     return g
@@ -320,9 +317,8 @@ class _BackwardPass:
     def __init__(self, retain_graph: bool, capture: dict | None) -> None:
         self.retain_graph = retain_graph
         self.capture = capture  # autograd.grad: {id(leaf) or (id(node), output): gradient}
-        self.pending: dict[int, Any] = {}
+        self.pending: dict[Node, Any] = {}  # a node's gradient(s) so far
         self.leaf_sums: dict[int, list] = {}
-        self.uses: dict[int, int] = {}
         self.taken: set[int] = set()  # arrays some tensor already holds as its .grad
         self.borrowed: set[int] = set()  # .grad arrays that may still reach another tensor
 
@@ -333,15 +329,19 @@ class _BackwardPass:
             self.send(tensor, g)
             if tensor._node is not None:
                 nodes.append(tensor._node)
-        order, self.uses = _graph(nodes)
+        order, uses = _graph(nodes)
+        pending, leaf_sums = self.pending, self.leaf_sums
         for node in order:
-            g = self.pending.pop(id(node), None)
+            g = pending.pop(node, None)
             if g is not None:
                 self.run_node(node, g)
             for parent in node.parents:
                 if parent._node is None and parent.requires_grad:
-                    self.leaf_reached(parent)
-        for leaf, g in list(self.leaf_sums.values()):  # roots that are leaves
+                    # one edge into this leaf walked; after the last, its gradient is complete
+                    left = uses[id(parent)] = uses[id(parent)] - 1
+                    if left == 0 and id(parent) in leaf_sums:
+                        self.finish_leaf(parent, leaf_sums.pop(id(parent))[1])
+        for leaf, g in list(leaf_sums.values()):  # roots that are leaves
             self.finish_leaf(leaf, g)
 
     def send(self, tensor: Tensor, g: np.ndarray) -> None:
@@ -354,12 +354,12 @@ class _BackwardPass:
             else:
                 entry[1] = entry[1] + g
         elif node.n_outputs == 1:
-            prev = self.pending.get(id(node))
-            self.pending[id(node)] = g if prev is None else prev + g
+            prev = self.pending.get(node)
+            self.pending[node] = g if prev is None else prev + g
         else:
-            slots = self.pending.get(id(node))
+            slots = self.pending.get(node)
             if slots is None:
-                slots = self.pending[id(node)] = [None] * node.n_outputs
+                slots = self.pending[node] = [None] * node.n_outputs
             k = tensor._output_nr
             slots[k] = g if slots[k] is None else slots[k] + g
 
@@ -380,7 +380,7 @@ class _BackwardPass:
             node.backward = None
         for parent, pg in zip(node.parents, parent_grads):
             if pg is not None and parent.requires_grad:
-                self.send(parent, _as_array(pg))
+                self.send(parent, pg if type(pg) is np.ndarray else _as_array(pg))
 
     def at_outputs(self, node: Node, g: Any) -> Any:
         """Run the hooks of the node's outputs, keep retained gradients, capture for grad()."""
@@ -399,15 +399,6 @@ class _BackwardPass:
                     self.capture[(id(node), k)] = gk
         return grads[0] if node.n_outputs == 1 else grads
 
-    def leaf_reached(self, leaf: Tensor) -> None:
-        """One edge into `leaf` has been walked; after the last, its gradient is complete."""
-        left = self.uses[id(leaf)] - 1
-        self.uses[id(leaf)] = left
-        if left == 0:
-            entry = self.leaf_sums.pop(id(leaf), None)
-            if entry is not None:
-                self.finish_leaf(leaf, entry[1])
-
     def finish_leaf(self, leaf: Tensor, g: np.ndarray) -> None:
         if g.shape != leaf.data.shape:
             g = np.broadcast_to(g, leaf.data.shape)
@@ -420,8 +411,6 @@ class _BackwardPass:
 
     def accumulate(self, tensor: Tensor, g: np.ndarray) -> None:
         """tensor.grad += g, without copying `g` when nothing else can hold it."""
-        from .tensor import Tensor
-
         if g.shape != tensor.data.shape:
             g = np.broadcast_to(g, tensor.data.shape)
         current = tensor.grad
@@ -433,7 +422,7 @@ class _BackwardPass:
             else:
                 self.borrowed.add(id(g))
             self.taken.add(id(g))
-            tensor.grad = Tensor._make(g, (), None, "Grad")
+            tensor.grad = Tensor._leaf(g)
         elif id(current.data) in self.borrowed:  # never write into an array another may read
             current.data = (current.data + g).astype(tensor.data.dtype, copy=False)
         else:
@@ -476,8 +465,6 @@ def root_gradients(tensors: Sequence, grad_tensors: Sequence | None, where: str)
 
 def _tensors(value: Any) -> tuple:
     """One tensor (or array), or a sequence of them, as a tuple."""
-    from .tensor import Tensor
-
     return (value,) if isinstance(value, Tensor | np.ndarray) else tuple(value)
 
 
@@ -508,8 +495,6 @@ def grad(
 ) -> tuple:
     """The gradients of `outputs` with respect to `inputs`, returned instead of accumulated into
     `.grad` (which stays as it was), as ``torch.autograd.grad`` does. First-order only."""
-    from .tensor import Tensor
-
     if create_graph:
         raise NotImplementedError(
             "autograd.grad(create_graph=True): glassnet computes first-order gradients only; "
@@ -604,8 +589,6 @@ class Function:
 
     @classmethod
     def apply(cls, *args: Any, **kwargs: Any) -> Any:
-        from .tensor import Tensor
-
         needs = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
         ctx = FunctionCtx(needs)
         with no_grad():
@@ -644,8 +627,6 @@ class Function:
 
 
 def _function_grad(name: str, position: int, g: Any, arg: Tensor) -> np.ndarray | None:
-    from .tensor import Tensor
-
     if g is None:
         return None
     g = g.data if isinstance(g, Tensor) else np.asarray(g)

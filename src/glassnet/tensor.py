@@ -113,6 +113,14 @@ class Tensor:
         out._node = None
         return out
 
+    @staticmethod
+    def _leaf(data: np.ndarray) -> Tensor:
+        """A tensor outside any graph around an array that is already right (a gradient)."""
+        out = Tensor.__new__(Tensor)
+        out.data, out.grad, out.requires_grad, out._node = data, None, False, None
+        out._output_nr, out._version, out._hooks = 0, 0, None
+        return out
+
     # -- what a tensor is -------------------------------------------------------------------------
 
     @property
@@ -811,6 +819,9 @@ class Tensor:
 
     def gather(self, dim: int, index: Tensor) -> Tensor:
         return _ops.gather(self, dim, index)
+
+
+autograd.Tensor = Tensor  # autograd makes gradient tensors; it was imported before this class
 
 
 def _check_same_device(parents: tuple, name: str) -> None:
