@@ -297,7 +297,7 @@ def _graph(roots: list) -> tuple[list, dict]:
 
 
 def _as_array(g: Any) -> Any:
-    """NumPy turns 0-d results into scalars; gradients stay arrays."""
+    """NumPy turns 0-d results (a sum of two 0-d arrays too) into scalars; gradients stay arrays."""
     return np.asarray(g) if isinstance(g, np.generic | float | int) else g
 
 
@@ -352,16 +352,16 @@ class _BackwardPass:
             if entry is None:
                 self.leaf_sums[id(tensor)] = [tensor, g]
             else:
-                entry[1] = entry[1] + g
+                entry[1] = _as_array(entry[1] + g)
         elif node.n_outputs == 1:
             prev = self.pending.get(node)
-            self.pending[node] = g if prev is None else prev + g
+            self.pending[node] = g if prev is None else _as_array(prev + g)
         else:
             slots = self.pending.get(node)
             if slots is None:
                 slots = self.pending[node] = [None] * node.n_outputs
             k = tensor._output_nr
-            slots[k] = g if slots[k] is None else slots[k] + g
+            slots[k] = g if slots[k] is None else _as_array(slots[k] + g)
 
     def run_node(self, node: Node, g: Any) -> None:
         if node.extras is not None or self.capture is not None:
