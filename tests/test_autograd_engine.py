@@ -47,8 +47,9 @@ def run_threads(*targets):
 def test_training_thread_keeps_its_graph_while_other_threads_switch_grad_mode():
     steps = 1000
     rng = np.random.default_rng(0)
-    x = Tensor(rng.standard_normal((16, 4)).astype(np.float32))
-    y = Tensor(rng.standard_normal((16, 1)).astype(np.float32))
+    xs = rng.standard_normal((16, 4)).astype(np.float32)
+    x = Tensor(xs)
+    y = Tensor(xs @ np.array([[1.0], [-2.0], [0.5], [3.0]], np.float32))  # a learnable target
     model = nn.Linear(4, 1)
     opt = gn.optim.SGD(model.parameters(), lr=0.05)
     missing = []
@@ -84,7 +85,7 @@ def test_training_thread_keeps_its_graph_while_other_threads_switch_grad_mode():
 
     run_threads(train, infer, switch)
     assert missing == [], f"steps without a graph or gradient: {missing[:10]}"
-    assert last_loss[-1] < first_loss[0] / 2  # it really trained
+    assert last_loss[-1] < first_loss[0] / 10  # it really trained
     assert gn.is_grad_enabled()  # this thread never saw the others' switches
 
 
