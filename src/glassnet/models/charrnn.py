@@ -17,10 +17,10 @@ from typing import Any
 
 import numpy as np
 
-from ..autograd import no_grad
 from ..data.datasets.text import Vocabulary
 from ..io import load_into, save, save_json
 from ..nn.layers import GRU, LSTM, RNN, Dropout, Embedding, Linear
+from ..nn.modes import inference
 from ..nn.module import Module
 from ..random import Generator, as_rng
 from ..tensor import Tensor
@@ -111,17 +111,12 @@ class CharRNN(Module):
         ids = check_prompt("CharRNN.generate", prompt_ids, temperature, top_k)
         rng = as_rng(generator)
         new = np.empty(max(int(max_new_tokens), 0), dtype=np.int64)
-        was_training = self.training
-        self.eval()
-        try:
-            with no_grad():
-                logits, state = self(Tensor(ids[None, :]))
-                for k in range(len(new)):
-                    new[k] = sample_next(logits.data[0, -1], temperature, top_k, rng)
-                    if k + 1 < len(new):
-                        logits, state = self(Tensor(new[None, k : k + 1]), state)
-        finally:
-            self.train(was_training)
+        with inference(self):
+            logits, state = self(Tensor(ids[None, :]))
+            for k in range(len(new)):
+                new[k] = sample_next(logits.data[0, -1], temperature, top_k, rng)
+                if k + 1 < len(new):
+                    logits, state = self(Tensor(new[None, k : k + 1]), state)
         return new
 
 

@@ -10,12 +10,10 @@ back, as in DCGAN).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from math import prod
 
 from .. import checks
-from ..autograd import no_grad
 from ..nn.container import Sequential
 from ..nn.layers import (
     BatchNorm1d,
@@ -27,23 +25,11 @@ from ..nn.layers import (
     ReLU,
     Unflatten,
 )
+from ..nn.modes import inference  # noqa: F401  (re-exported for the models)
 from ..nn.module import Module
 from ..tensor import Tensor
 
 MakeActivation = Callable[[], Module]
-
-
-@contextmanager
-def inference(model: Module) -> Iterator[None]:
-    """Run `model` in eval mode (batch norm uses its running statistics) without recording a
-    graph, then put it back in the mode it was in."""
-    was_training = model.training
-    model.eval()
-    try:
-        with no_grad():
-            yield
-    finally:
-        model.train(was_training)
 
 
 def check_sizes(name: str, what: str, sizes: Sequence[int], allow_empty: bool = True) -> list:

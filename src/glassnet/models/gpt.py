@@ -31,6 +31,7 @@ from ..nn import functional as F
 from ..nn.container import ModuleList
 from ..nn.init import normal_, zeros_
 from ..nn.layers import GELU, Dropout, Embedding, LayerNorm, Linear
+from ..nn.modes import inference
 from ..nn.module import Module
 from ..ops.attention import attention
 from ..optim import AdamW
@@ -341,22 +342,17 @@ class GPT(Module):
         tokens = np.empty(len(ids) + total, dtype=np.int64)
         tokens[: len(ids)] = ids
         end = len(ids)
-        was_training = self.training
-        self.eval()
         cache: KVCache | None = None
-        try:
-            with no_grad():
-                for _ in range(total):
-                    if use_cache and cache is not None and cache.length < self.context:
-                        step = tokens[None, end - 1 : end]
-                    else:
-                        cache = KVCache() if use_cache else None
-                        step = tokens[None, max(0, end - self.context) : end]
-                    logits = self(Tensor(step), cache=cache)
-                    tokens[end] = sample_next(logits.data[0, -1], temperature, top_k, rng)
-                    end += 1
-        finally:
-            self.train(was_training)
+        with inference(self):
+            for _ in range(total):
+                if use_cache and cache is not None and cache.length < self.context:
+                    step = tokens[None, end - 1 : end]
+                else:
+                    cache = KVCache() if use_cache else None
+                    step = tokens[None, max(0, end - self.context) : end]
+                logits = self(Tensor(step), cache=cache)
+                tokens[end] = sample_next(logits.data[0, -1], temperature, top_k, rng)
+                end += 1
         return tokens[len(ids) :]
 
     def configure_optimizer(

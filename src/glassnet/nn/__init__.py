@@ -8,6 +8,7 @@ from . import functional, init, utils
 from .container import ModuleDict, ModuleList, Sequential
 from .layers import *  # noqa: F403
 from .layers import __all__ as _layers_all
+from .modes import inference
 from .module import Module
 from .parameter import Parameter
 
@@ -18,6 +19,7 @@ __all__ = [
     "Parameter",
     "Sequential",
     "functional",
+    "inference",
     "init",
     "utils",
     *_layers_all,

@@ -21,10 +21,10 @@ from collections.abc import Callable
 from typing import Any
 
 from .. import manual_seed
-from ..autograd import no_grad
 from ..data.datasets.text import CharCorpus
 from ..models.charrnn import CharRNN, save_char_rnn
 from ..nn import functional as F
+from ..nn import inference
 from ..nn.utils import clip_grad_norm_
 from ..optim import AdamW
 from ..plot import plot_series
@@ -47,16 +47,13 @@ def evaluate_char_rnn(
 ) -> float:
     """Mean cross-entropy per character (nats) over the whole split, read as parallel streams with
     the state carried through, in eval mode and without gradients."""
-    was_training = model.training
-    model.eval()
     total, count, state = 0.0, 0, None
-    with no_grad():
+    with inference(model):
         for inputs, targets in corpus.stream(batch_size, seq_len, split):
             logits, state = model(inputs, state)
             n = targets.data.size
             total += float(F.cross_entropy(logits.reshape(n, -1), targets.reshape(n)).data) * n
             count += n
-    model.train(was_training)
     return total / count
 
 

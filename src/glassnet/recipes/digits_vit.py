@@ -20,10 +20,10 @@ from typing import Any
 import numpy as np
 
 from .. import manual_seed, tensor
-from ..autograd import no_grad
 from ..data.datasets.digits import load_digits, shifted_copies
 from ..explain import summary
 from ..models import ViT
+from ..nn import inference
 from ..optim.lr_scheduler import warmup_cosine
 from ..plot import plot_patch_attention
 from ..tensor import Tensor
@@ -71,8 +71,7 @@ def train_vit(
 
     def attention_plot(predictions: np.ndarray, truth: np.ndarray) -> str:
         shown = [int(np.flatnonzero(truth == c)[0]) for c in np.unique(truth)][:6]
-        model.eval()
-        with no_grad():
+        with inference(model):
             _, maps = model(x_test[shown], return_attention=True)
         return plot_patch_attention(
             x_test.numpy()[shown],

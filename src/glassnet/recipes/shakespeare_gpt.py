@@ -30,10 +30,10 @@ from collections.abc import Callable
 import numpy as np
 
 from .. import manual_seed
-from ..autograd import no_grad
 from ..data.datasets.text import CharCorpus, load_python_source, load_tiny_shakespeare
 from ..data.download import DownloadError
 from ..models.gpt import GPT, save_gpt
+from ..nn import inference
 from ..nn.utils import clip_grad_norm_
 from ..optim.lr_scheduler import warmup_cosine
 from ..plot import plot_series, plot_token_attention
@@ -96,22 +96,17 @@ def evaluate_gpt(
     # window w scores its positions from first[w] on: the targets that earlier windows did not
     ends = np.array(starts) + length
     first = np.maximum(np.concatenate([[0], ends[:-1]]) - np.array(starts), 0)
-    was_training = model.training
-    model.eval()
     total = 0.0
-    try:
-        with no_grad():
-            for b in range(0, len(starts), batch_size):
-                rows = np.array(starts[b : b + batch_size])[:, None] + np.arange(length + 1)
-                window = ids[rows]
-                logits = model(Tensor(window[:, :-1].astype(np.int64))).data.astype(np.float64)
-                top = logits.max(axis=-1, keepdims=True)
-                log_z = np.log(np.exp(logits - top).sum(axis=-1)) + top[..., 0]
-                picked = np.take_along_axis(logits, window[:, 1:, None], axis=-1)[..., 0]
-                scored = np.arange(length) >= first[b : b + batch_size, None]
-                total += float(((log_z - picked) * scored).sum())
-    finally:
-        model.train(was_training)
+    with inference(model):
+        for b in range(0, len(starts), batch_size):
+            rows = np.array(starts[b : b + batch_size])[:, None] + np.arange(length + 1)
+            window = ids[rows]
+            logits = model(Tensor(window[:, :-1].astype(np.int64))).data.astype(np.float64)
+            top = logits.max(axis=-1, keepdims=True)
+            log_z = np.log(np.exp(logits - top).sum(axis=-1)) + top[..., 0]
+            picked = np.take_along_axis(logits, window[:, 1:, None], axis=-1)[..., 0]
+            scored = np.arange(length) >= first[b : b + batch_size, None]
+            total += float(((log_z - picked) * scored).sum())
     return total / targets_total
 
 
@@ -319,8 +314,8 @@ def plot_attention(model: GPT, text: CharCorpus, out_dir: str, length: int = 40)
     """The first and the last layer's attention over the first `length` characters of the
     validation text, one heatmap per head."""
     ids = text.val_ids[: min(length, model.context)]
-    model.eval()
-    maps = model.attention_maps(Tensor(ids[None, :].astype(np.int64)))
+    with inference(model):
+        maps = model.attention_maps(Tensor(ids[None, :].astype(np.int64)))
     chars = text.vocab.decode(ids)
     layers = sorted({0, len(maps) - 1})
     return [

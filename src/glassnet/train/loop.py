@@ -16,9 +16,9 @@ from typing import Any
 import numpy as np
 
 from .. import checks
-from ..autograd import no_grad
 from ..data import DataLoader, Dataset, TensorDataset
 from ..nn import functional as F
+from ..nn.modes import inference
 from ..nn.module import Module
 from ..tensor import Tensor
 from .callbacks import Callback
@@ -256,10 +256,8 @@ def evaluate(
 ) -> dict[str, float]:
     """Average loss (and accuracy) of `model` on `data`, in eval mode and without gradients."""
     loader = as_loader(data, batch_size, shuffle=False)
-    was_training = model.training
-    model.eval()
     total_loss, total_correct, seen = 0.0, 0, 0
-    with no_grad():
+    with inference(model):
         for inputs, targets in loader:
             output = model(inputs)
             n = len(targets)
@@ -268,7 +266,6 @@ def evaluate(
             if "accuracy" in metrics:
                 total_correct += correct_count(output, targets)
             seen += n
-    model.train(was_training)
     logs: dict[str, float] = {}
     if loss_fn is not None:
         logs["loss"] = total_loss / max(seen, 1)
@@ -280,11 +277,8 @@ def evaluate(
 def predict(model: Module, inputs: Any, batch_size: int = 1024) -> Tensor:
     """The model's outputs for `inputs`, computed in eval mode, in batches, without gradients."""
     x = inputs if isinstance(inputs, Tensor) else Tensor(np.asarray(inputs))
-    was_training = model.training
-    model.eval()
     outputs = []
-    with no_grad():
+    with inference(model):
         for start in range(0, len(x), batch_size):
             outputs.append(model(x[start : start + batch_size]).data)
-    model.train(was_training)
     return Tensor(np.concatenate(outputs) if outputs else np.zeros((0,), np.float32))
