@@ -1,4 +1,4 @@
-"""Callbacks: small objects that watch training and act at the end of each epoch.
+"""Callbacks: small objects that watch training and act after each step or epoch.
 
 `EarlyStopping` ends training once the validation loss stops improving (the network has started to
 memorise instead of learn); `ModelCheckpoint` saves the best weights seen so far, atomically, so a
@@ -18,15 +18,31 @@ if TYPE_CHECKING:
 
 
 class Callback:
-    """Base class: override the hooks you need. `trainer.stop_training = True` ends training."""
+    """Base class: override the hooks you need. `trainer.stop_training = True` ends training.
+
+    A callback that remembers something across epochs (a best value, a counter) returns it from
+    `state_dict()` as plain numbers and arrays, so that a checkpoint carries it and a resumed run
+    decides exactly as the uninterrupted one would."""
 
     def on_train_begin(self, trainer: Trainer) -> None:
         pass
+
+    def on_epoch_begin(self, trainer: Trainer, epoch: int) -> None:
+        pass
+
+    def on_batch_end(self, trainer: Trainer, step: int, logs: dict[str, float]) -> None:
+        """After each training step; `step` counts steps from 1 over the whole run."""
 
     def on_epoch_end(self, trainer: Trainer, epoch: int, logs: dict[str, float]) -> None:
         pass
 
     def on_train_end(self, trainer: Trainer) -> None:
+        pass
+
+    def state_dict(self) -> dict[str, Any]:
+        return {}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
         pass
 
 
@@ -71,6 +87,12 @@ class TimeLimit(Callback):
     def on_epoch_end(self, trainer: Trainer, epoch: int, logs: dict[str, float]) -> None:
         if time.perf_counter() - self.start >= 60.0 * self.minutes:
             trainer.stop_training = True
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"elapsed": time.perf_counter() - self.start}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.start = time.perf_counter() - float(state["elapsed"])
 
 
 class EarlyStopping(Callback):
@@ -120,6 +142,19 @@ class EarlyStopping(Callback):
         if self.restore_best_weights and self._best_state is not None:
             trainer.model.load_state_dict(self._best_state)
 
+    def state_dict(self) -> dict[str, Any]:
+        return {
+            "best": self.best,
+            "best_epoch": self.best_epoch,
+            "wait": self.wait,
+            "stopped_epoch": self.stopped_epoch,
+            "best_state": self._best_state,
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.best, self.best_epoch, self.wait = state["best"], state["best_epoch"], state["wait"]
+        self.stopped_epoch, self._best_state = state["stopped_epoch"], state["best_state"]
+
 
 class ModelCheckpoint(Callback):
     """Save the model's weights (safetensors or .npz, atomically) after an epoch.
@@ -157,3 +192,9 @@ class ModelCheckpoint(Callback):
         if directory:
             os.makedirs(directory, exist_ok=True)
         save(trainer.model, self.path)
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"best": self.best, "best_epoch": self.best_epoch}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.best, self.best_epoch = state["best"], state["best_epoch"]

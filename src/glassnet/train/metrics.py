@@ -66,3 +66,142 @@ def format_confusion_matrix(counts: np.ndarray, labels: list[str] | None = None)
         row = " ".join(f"{c:>{width}}" for c in counts[i])
         lines.append(f"{'':>8}{labels[i]:>{width}} {row}")
     return "\n".join(lines)
+
+
+# -- metrics as objects: accumulated over an epoch's batches, computed at its end ------------------
+
+
+class Metric:
+    """A number accumulated over batches: `update(output, target)` per batch, `compute()` at the
+    end, `reset()` before the next epoch. Subclasses keep plain-number state in `self.state`, so
+    a checkpoint can save and restore it mid-epoch (`state_dict` / `load_state_dict`)."""
+
+    name = "metric"
+    higher_is_better = True
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        self.state: dict[str, float] = {"total": 0.0, "count": 0.0}
+
+    def update(self, output: Any, target: Any) -> None:
+        raise NotImplementedError
+
+    def compute(self) -> float:
+        count = self.state["count"]
+        return self.state["total"] / count if count else float("nan")
+
+    def state_dict(self) -> dict[str, float]:
+        return dict(self.state)
+
+    def load_state_dict(self, state: dict[str, float]) -> None:
+        self.state = {k: float(v) for k, v in state.items()}
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(name={self.name!r})"
+
+
+class Accuracy(Metric):
+    """Share of examples whose highest-scoring class is the target (see `predicted_classes`)."""
+
+    name = "accuracy"
+
+    def update(self, output: Any, target: Any) -> None:
+        self.state["total"] += correct_count(output, target)
+        self.state["count"] += _array(target).size
+
+
+class TopKAccuracy(Metric):
+    """Share of examples whose target is among the `k` highest-scoring classes."""
+
+    def __init__(self, k: int = 5) -> None:
+        if not isinstance(k, int) or isinstance(k, bool) or k < 1:
+            raise ValueError(f"TopKAccuracy: k must be a positive integer, got {k!r}")
+        self.k = k
+        self.name = f"top{k}_accuracy"
+        super().__init__()
+
+    def update(self, output: Any, target: Any) -> None:
+        scores = _array(output)
+        scores = scores.reshape(-1, scores.shape[-1])
+        target = _array(target).reshape(-1)
+        k = min(self.k, scores.shape[-1])
+        top = np.argpartition(-scores, k - 1, axis=-1)[:, :k]
+        self.state["total"] += int((top == target[:, None]).any(axis=1).sum())
+        self.state["count"] += target.size
+
+
+class MeanAbsoluteError(Metric):
+    """Mean of |output - target| over every number predicted."""
+
+    name = "mae"
+    higher_is_better = False
+
+    def update(self, output: Any, target: Any) -> None:
+        diff = _array(output).astype(np.float64) - _array(target).astype(np.float64)
+        self.state["total"] += float(np.abs(diff).sum())
+        self.state["count"] += diff.size
+
+
+class RootMeanSquaredError(Metric):
+    """Square root of the mean squared difference, in the target's own units."""
+
+    name = "rmse"
+    higher_is_better = False
+
+    def update(self, output: Any, target: Any) -> None:
+        diff = _array(output).astype(np.float64) - _array(target).astype(np.float64)
+        self.state["total"] += float((diff * diff).sum())
+        self.state["count"] += diff.size
+
+    def compute(self) -> float:
+        return float(np.sqrt(super().compute()))
+
+
+class Perplexity(Metric):
+    """exp(mean cross-entropy per token): how many choices a language model is as unsure as.
+
+    `output` holds scores over the vocabulary in its last dimension, `target` the token ids."""
+
+    name = "perplexity"
+    higher_is_better = False
+
+    def update(self, output: Any, target: Any) -> None:
+        logits = _array(output).astype(np.float64)
+        logits = logits.reshape(-1, logits.shape[-1])
+        target = _array(target).reshape(-1)
+        top = logits.max(axis=-1, keepdims=True)
+        log_z = np.log(np.exp(logits - top).sum(axis=-1)) + top[:, 0]
+        picked = logits[np.arange(len(target)), target]
+        self.state["total"] += float((log_z - picked).sum())
+        self.state["count"] += target.size
+
+    def compute(self) -> float:
+        return float(np.exp(super().compute()))
+
+
+_BY_NAME = {
+    "accuracy": Accuracy,
+    "mae": MeanAbsoluteError,
+    "rmse": RootMeanSquaredError,
+    "perplexity": Perplexity,
+}
+
+
+def as_metric(metric: str | Metric) -> Metric:
+    """A Metric object from an object or a name: "accuracy", "top5_accuracy" (any k), "mae",
+    "rmse", "perplexity"."""
+    if isinstance(metric, Metric):
+        return metric
+    if isinstance(metric, str):
+        if metric in _BY_NAME:
+            return _BY_NAME[metric]()
+        if metric.startswith("top") and metric.endswith("_accuracy"):
+            k = metric[3 : -len("_accuracy")]
+            if k.isdigit() and int(k) > 0:
+                return TopKAccuracy(int(k))
+    raise ValueError(
+        f"unknown metric {metric!r}; available: {sorted(_BY_NAME)}, 'topK_accuracy' (e.g. "
+        "'top5_accuracy') or a glassnet.train.Metric object"
+    )
