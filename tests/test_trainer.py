@@ -14,7 +14,6 @@ import torch
 import glassnet as gn
 from glassnet import nn
 from glassnet.data import DataLoader, TensorDataset
-from glassnet.nn import functional as F
 from glassnet.optim import SGD, Adam
 from glassnet.optim.lr_scheduler import CosineAnnealingLR
 from glassnet.train import (
@@ -192,7 +191,8 @@ def test_checkpoint_of_another_model_names_what_differs(tmp_path) -> None:
     trainer = Trainer(
         model, SGD(model.parameters(), lr=0.1), checkpoint_dir=tmp_path / "checkpoints"
     )
-    with pytest.raises(ValueError, match=r"(?s)written by glassnet .* for a Sequential.*Unexpected key.*size mismatch for 0.weight"):
+    expected = r"(?s)written by glassnet .* for a Sequential.*Unexpected key.*size mismatch for 0"
+    with pytest.raises(ValueError, match=expected):
         trainer.fit(DataLoader(blobs(), batch_size=10), 2, resume=True)
 
 
