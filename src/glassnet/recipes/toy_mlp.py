@@ -28,7 +28,11 @@ def run(
     progress: bool | None = None,
     verbose: bool = True,
 ) -> dict:
-    """Train an MLP with two hidden layers of 16 tanh units on a 2-D playground dataset."""
+    """Train an MLP with two hidden layers of 32 ReLU units on a 2-D playground dataset.
+
+    (With 16 tanh units per layer, the playground's default, the spiral was learned for one seed
+    in four and the others stayed near chance, 54-57%, after 200 epochs; 32 ReLU units reached
+    99.2-100% on seeds 0-3, measured with benchmarks/recipe_seeds.py.)"""
     say = print if verbose else (lambda *a, **k: None)
     manual_seed(seed)
     x, y = make_toy_dataset(dataset, n=500, noise=noise, seed=seed)
@@ -37,7 +41,7 @@ def run(
     split = len(x) // 2
     train = (Tensor(x[:split]), Tensor(y[:split]))
     test = (Tensor(x[split:]), Tensor(y[split:]))
-    model = MLP([2, 16, 16, 2], activation="tanh")
+    model = MLP([2, 32, 32, 2], activation="relu")
     history = fit(
         model,
         train,
