@@ -24,6 +24,8 @@ def run(
     dataset: str = "spiral",
     epochs: int = 200,
     noise: float = 0.0,
+    resume: bool = False,
+    checkpoint_every: int | None = None,
     seed: int = 0,
     progress: bool | None = None,
     verbose: bool = True,
@@ -50,6 +52,10 @@ def run(
         batch_size=16,
         val_data=test,
         progress=progress,
+        checkpoint_dir=os.path.join(out_dir, "checkpoints"),
+        checkpoint_every=checkpoint_every,
+        resume=resume,
+        log_dir=out_dir,
     )
     os.makedirs(out_dir, exist_ok=True)
     curves = plot_history(history, os.path.join(out_dir, "curves.png"), title=f"{dataset} MLP")
