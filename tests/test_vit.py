@@ -92,7 +92,7 @@ def test_digits_vit_recipe(tmp_path):
     )  # fmt: skip
     assert result["test_accuracy"] > 0.3  # chance is 0.1
     names = {"curves.png", "predictions.png", "confusion_matrix.png", "attention.png"}
-    assert names | {"model.safetensors"} == {p.name for p in tmp_path.iterdir()}
+    assert names | {"model.safetensors", "model.json"} == {p.name for p in tmp_path.iterdir()}
 
 
 @pytest.mark.slow

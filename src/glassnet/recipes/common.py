@@ -74,7 +74,7 @@ def report_classifier(
         *(plot(predictions, truth) for plot in extra_plots),
         os.path.join(out_dir, "model.safetensors"),
     ]
-    save_model(
+    _, document = save_model(
         model,
         files[-1],
         extras=image_extras(
@@ -84,6 +84,7 @@ def report_classifier(
             test_accuracy=accuracy,
         ),
     )
+    files.append(document)
     if seconds is not None:
         epochs = len(history.epochs) if hasattr(history, "epochs") else "?"
         say(f"\ntrained {epochs} epochs in {seconds:.1f} s")

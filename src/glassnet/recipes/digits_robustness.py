@@ -235,7 +235,7 @@ def run(
     )
     for name, model in (("model.safetensors", plain), ("robust.safetensors", robust)):
         files.append(os.path.join(out_dir, name))
-        save_model(
+        _, document = save_model(
             model,
             files[-1],
             extras=image_extras(
@@ -244,6 +244,7 @@ def run(
                 adversarial_training_eps=train_eps if model is robust else None,
             ),
         )
+        files.append(document)
     say(
         f"\nmean confidence of the wrong answers under PGD at eps {train_eps}: "
         + ", ".join(f"{name} {c:.0%}" for name, c in confidence.items())

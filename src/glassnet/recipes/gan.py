@@ -169,11 +169,12 @@ def run(
         ),
         os.path.join(out_dir, "model.safetensors"),
     ]
-    save_model(
+    _, document = save_model(
         model,
         files[-1],
         extras=image_extras(model.image_shape, recipe="gan", latent_dim=model.latent_dim),
     )
+    files.append(document)
     say(f"wrote {', '.join(files)} and progress/")
     return {
         "history": history,

@@ -227,11 +227,12 @@ def run(
             )
         )
     files.append(os.path.join(out_dir, "model.safetensors"))
-    save_model(
+    _, document = save_model(
         model,
         files[-1],
         extras=image_extras(model.image_shape, recipe="vae", latent_dim=model.latent_dim),
     )
+    files.append(document)
     say(f"wrote {', '.join(files)} and progress/")
     return {
         "test_elbo": history["elbo"][-1],
