@@ -31,9 +31,12 @@ def test_unknown_recipe_is_a_clear_error(capsys) -> None:
     assert "unknown recipe 'no-such-recipe'" in err and "digits-mlp" in err
 
 
-def test_spiral_recipe_learns(tmp_path) -> None:
+def test_spiral_recipe_learns(tmp_path, capsys) -> None:
     assert main(["train", "spiral-mlp", "--out", str(tmp_path), "--no-progress"]) == 0
     assert (tmp_path / "curves.png").stat().st_size > 1000
+    said = capsys.readouterr().out
+    accuracy = float(said.split("test accuracy ")[1].split("%")[0])
+    assert accuracy > 95.0, said
 
 
 @pytest.mark.slow

@@ -389,3 +389,28 @@ def test_step_on_demand_counts_and_calls_back() -> None:
     logs = [trainer.step(batch)["loss"] for _ in range(3)]
     assert trainer.global_step == 3 and [s for s, _ in seen] == [1, 2, 3]
     assert logs[-1] < logs[0]
+
+
+def test_tensorboard_callback_writes_scalars(tmp_path) -> None:
+    pytest.importorskip("tensorboard", reason="the tensorboard package is not installed")
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    from glassnet.train import TensorBoard
+
+    gn.manual_seed(0)
+    model = conv_net()
+    history = fit(
+        model,
+        DataLoader(blobs(), batch_size=10),
+        2,
+        val_data=blobs(30, seed=1),
+        callbacks=[TensorBoard(tmp_path)],
+        progress=False,
+    )
+    events = EventAccumulator(str(tmp_path))
+    events.Reload()
+    tags = set(events.Tags()["scalars"])
+    assert {"step/loss", "epoch/loss", "epoch/val_accuracy", "epoch/lr"} <= tags
+    assert len(events.Scalars("step/loss")) == 20
+    val = [e.value for e in events.Scalars("epoch/val_accuracy")]
+    assert val == pytest.approx(history["val_accuracy"])

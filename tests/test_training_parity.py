@@ -193,8 +193,7 @@ SHARED_MNIST = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
 def test_mnist_cnn_trains_like_torch_from_the_same_start():
     """The mnist-cnn recipe's network and offline split: 8,000 of MNIST's 10k test images to
     train on, the other 2,000 to test, two epochs."""
-    from glassnet.data.datasets.mnist import load_mnist
-    from glassnet.recipes.mnist_cnn import OFFLINE_TRAIN, SPLIT_SEED
+    from glassnet.data.datasets.mnist import OFFLINE_TRAIN, SPLIT_SEED, load_mnist
 
     images, labels = (t.numpy() for t in load_mnist("test", root=SHARED_MNIST, download=False))
     order = np.random.default_rng(SPLIT_SEED).permutation(len(labels))

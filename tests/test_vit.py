@@ -84,25 +84,26 @@ def test_tiny_vit_learns_four_digits():
 
 
 def test_digits_vit_recipe(tmp_path):
-    from glassnet.recipes.digits_vit import run
+    from glassnet.recipes.vit import run
 
     result = run(
-        out_dir=str(tmp_path), epochs=3, warmup_epochs=0, d_model=32, depth=1, heads=2,
+        "digits", out_dir=str(tmp_path), epochs=3, warmup_epochs=0, d_model=32, depth=1, heads=2,
         mlp_dim=32, augment=False, progress=False, verbose=False,
     )  # fmt: skip
     assert result["test_accuracy"] > 0.3  # chance is 0.1
     names = {"curves.png", "predictions.png", "confusion_matrix.png", "attention.png"}
-    assert names | {"model.safetensors", "model.json"} == {p.name for p in tmp_path.iterdir()}
+    names |= {"model.safetensors", "model.json", "metrics.jsonl", "epochs.csv", "steps.csv"}
+    assert names | {"checkpoints"} <= {p.name for p in tmp_path.iterdir()}
 
 
 @pytest.mark.slow
 @pytest.mark.skipif(not MNIST.is_dir(), reason=f"the MNIST test files are not in {MNIST}")
 def test_mnist_vit_recipe(tmp_path, monkeypatch):
-    from glassnet.recipes.mnist_vit import run
+    from glassnet.recipes.vit import run
 
     monkeypatch.setenv("GLASSNET_DATA", str(MNIST))
     result = run(
-        out_dir=str(tmp_path), epochs=1, warmup_epochs=0, d_model=32, depth=1, heads=2,
+        "mnist", out_dir=str(tmp_path), epochs=1, warmup_epochs=0, d_model=32, depth=1, heads=2,
         mlp_dim=32, split="t10k", progress=False, verbose=False,
     )  # fmt: skip
     assert result["test_accuracy"] > 0.3 and "t10k" in result["data"]

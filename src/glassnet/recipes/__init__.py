@@ -26,18 +26,6 @@ def _digits_mlp(**kwargs: object) -> dict:
     return run(**kwargs)
 
 
-def _digits_cnn(**kwargs: object) -> dict:
-    from .digits_cnn import run
-
-    return run(**kwargs)
-
-
-def _mnist_cnn(**kwargs: object) -> dict:
-    from .mnist_cnn import run
-
-    return run(**kwargs)
-
-
 def _toy_mlp(**kwargs: object) -> dict:
     from .toy_mlp import run
 
@@ -78,13 +66,13 @@ RECIPES: dict[str, Recipe] = {
             "digits-cnn",
             "a convolutional network (conv-BN-ReLU blocks) reads the same digits as images; "
             "shows its filters and its parameter count next to the MLP's",
-            _digits_cnn,
+            _Lazy("cnn", data="digits"),
         ),
         Recipe(
             "mnist-cnn",
             "a CNN reads MNIST's 28x28 digits (downloaded and cached; offline it trains on "
             "8,000 of the 10k test images and tests on the other 2,000)",
-            _mnist_cnn,
+            _Lazy("cnn", data="mnist"),
         ),
         Recipe(
             "shakespeare-lstm",
@@ -116,12 +104,12 @@ RECIPES: dict[str, Recipe] = {
             "digits-vit",
             "a Vision Transformer reads the 8x8 digits as 16 patches of 2x2 pixels (offline); "
             "draws where its class token looks in each head",
-            _Lazy("digits_vit"),
+            _Lazy("vit", data="digits"),
         ),
         Recipe(
             "mnist-vit",
             "a Vision Transformer reads MNIST as 16 patches of 7x7 pixels (data as for mnist-cnn)",
-            _Lazy("mnist_vit"),
+            _Lazy("vit", data="mnist"),
         ),
         Recipe(
             "digits-ae",

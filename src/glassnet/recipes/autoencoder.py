@@ -79,6 +79,8 @@ def run(
     widths: tuple[int, ...] = (32, 64),
     hidden: tuple[int, ...] = (256,),
     split: str = "auto",
+    resume: bool = False,
+    checkpoint_every: int | None = None,
     seed: int = 0,
     progress: bool | None = None,
     verbose: bool = True,
@@ -105,6 +107,10 @@ def run(
         val_data=(x_test, x_test),
         callbacks=[ReconstructionSnapshots(model, shown, snapshot_epochs(epochs), out_dir)],
         progress=progress,
+        checkpoint_dir=os.path.join(out_dir, "checkpoints"),
+        checkpoint_every=checkpoint_every,
+        resume=resume,
+        log_dir=out_dir,
     )
     seconds = time.perf_counter() - start
 

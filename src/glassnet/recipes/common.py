@@ -1,9 +1,12 @@
-"""What every image-classification recipe does after training: test, count, draw, save, report.
+"""The runner every image-classification recipe shares: train, then test, count, draw, save.
 
-It predicts the test set, counts the right answers and the confusion matrix, writes the training
-curves, a grid of test images with their predicted labels (the mistakes first), the confusion
-matrix and whatever pictures the recipe adds (filters, attention maps), saves the weights, and
-prints it all.
+`train_classifier` trains through `fit` (the one training loop) with the run folder's
+checkpoints (``checkpoints/``, so ``--resume`` carries on a killed run exactly) and run log
+(``metrics.jsonl``, ``epochs.csv``). `report_classifier` then predicts the test set, counts the
+right answers and the confusion matrix, writes the training curves, a grid of test images with
+their predicted labels (the mistakes first), the confusion matrix and whatever pictures the
+recipe adds (filters, attention maps), saves the weights, and prints it all. A recipe only says
+which data, which model and which optimizer.
 """
 
 from __future__ import annotations
@@ -18,7 +21,13 @@ import numpy as np
 from ..io import save_model
 from ..plot import plot_confusion_matrix, plot_history, plot_image_grid
 from ..tensor import Tensor
-from ..train import confusion_matrix, format_confusion_matrix, predict, predicted_classes
+from ..train import (
+    confusion_matrix,
+    fit,
+    format_confusion_matrix,
+    predict,
+    predicted_classes,
+)
 
 # (predictions, true labels) -> the path of the picture it wrote
 ExtraPlot = Callable[[np.ndarray, np.ndarray], str]
@@ -33,6 +42,56 @@ def image_extras(image_shape: Sequence[int], **more: object) -> dict:
     dataset, scale = PIXEL_SCALES.get(math.prod(image_shape), (None, None))
     normalisation = {"pixels": [0.0, 1.0], "dataset": dataset, "divide_by": scale}
     return {"input_shape": list(image_shape), "normalisation": normalisation, **more}
+
+
+def train_classifier(
+    model: Any,
+    train_data: Any,
+    test: tuple[Tensor, Tensor],
+    *,
+    name: str,
+    out_dir: str,
+    optimizer: Any,
+    scheduler: Any,
+    epochs: int,
+    minutes: float | None = None,
+    resume: bool = False,
+    checkpoint_every: int | None = None,
+    progress: bool | None = None,
+    num_classes: int = 10,
+    extra_plots: Sequence[ExtraPlot] = (),
+    say: Callable[..., None] = print,
+) -> dict:
+    """Train `model` on `train_data` (mini-batches) for `epochs` (or `minutes`), validating on
+    `test` after every epoch, with checkpoints and a run log in `out_dir`; then
+    `report_classifier`. `resume` carries on from the newest checkpoint in out_dir."""
+    history = fit(
+        model,
+        train_data,
+        epochs,
+        optimizer=optimizer,
+        scheduler=scheduler,
+        val_data=test,
+        progress=progress,
+        minutes=minutes,
+        checkpoint_dir=os.path.join(out_dir, "checkpoints"),
+        checkpoint_every=checkpoint_every,
+        resume=resume,
+        log_dir=out_dir,
+    )
+    x_test, y_test = test
+    return report_classifier(
+        model,
+        history,
+        x_test,
+        y_test,
+        out_dir,
+        name,
+        num_classes=num_classes,
+        seconds=history.seconds,
+        extra_plots=extra_plots,
+        say=say,
+    )
 
 
 def mistakes_first(predictions: np.ndarray, truth: np.ndarray, count: int = 36) -> list[int]:

@@ -12,18 +12,17 @@ the same network on the plain images stops near 96.5% (measured over 5 seeds).
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 
 from .. import manual_seed, tensor
+from ..data import DataLoader, TensorDataset
 from ..data.datasets.digits import load_digits, shifted_copies
 from ..explain import summary
 from ..models import MLP
 from ..optim import Adam
 from ..optim.lr_scheduler import CosineAnnealingLR
-from ..train import fit
-from .common import report_classifier
+from .common import train_classifier
+from .console import writer
 
 
 def run(
@@ -33,13 +32,16 @@ def run(
     lr: float = 2e-3,
     hidden: tuple[int, ...] = (256, 128),
     augment: bool = True,
+    minutes: float | None = None,
+    resume: bool = False,
+    checkpoint_every: int | None = 100,
     seed: int = 0,
     progress: bool | None = None,
     verbose: bool = True,
 ) -> dict:
     """Train, evaluate and write curves, test predictions (mistakes first), the confusion matrix
     and the weights to `out_dir`."""
-    say = print if verbose else (lambda *a, **k: None)
+    say = writer(verbose)
     manual_seed(seed)
     x_train, y_train = load_digits("train")
     x_test, y_test = load_digits("test")
@@ -53,25 +55,25 @@ def run(
     say(summary(model, input_shape=(64,)))
 
     optimizer = Adam(model.parameters(), lr=lr)
-    start = time.perf_counter()
-    history = fit(
+    result = train_classifier(
         model,
-        (x_train, y_train),
-        epochs=epochs,
+        DataLoader(TensorDataset(x_train, y_train), batch_size=batch_size, shuffle=True),
+        (x_test, y_test),
+        name="digits MLP",
+        out_dir=out_dir,
         optimizer=optimizer,
         scheduler=CosineAnnealingLR(optimizer, T_max=epochs),
-        batch_size=batch_size,
-        val_data=(x_test, y_test),
+        epochs=epochs,
+        minutes=minutes,
+        resume=resume,
+        checkpoint_every=checkpoint_every,
         progress=progress,
+        say=say,
     )
-    seconds = time.perf_counter() - start
-
+    history = result["history"]
     n_params = sum(p.numel() for p in model.parameters())
     say(f"final training loss {history['loss'][-1]:.4f}, test loss {history['val_loss'][-1]:.4f}")
     say(f"parameters: {n_params:,}")
-    result = report_classifier(
-        model, history, x_test, y_test, out_dir, "digits MLP", seconds=seconds, say=say
-    )
     counts = result["confusion_matrix"]
     result["parameters"] = n_params
     result["per_class_accuracy"] = np.diag(counts) / np.maximum(counts.sum(1), 1)

@@ -31,7 +31,7 @@ from ..optim import AdamW
 from ..optim.lr_scheduler import CosineAnnealingLR
 from ..plot import plot_forecast, plot_history
 from ..tensor import Tensor
-from ..train import TimeLimit, fit, predict
+from ..train import fit, predict
 
 
 class Forecaster(Module):
@@ -128,6 +128,8 @@ def run(
     lr: float = 5e-3,
     test_fraction: float = 0.2,
     length: int = 3000,
+    resume: bool = False,
+    checkpoint_every: int | None = None,
     seed: int = 0,
     progress: bool | None = None,
     verbose: bool = True,
@@ -170,9 +172,13 @@ def run(
         metrics=(),
         batch_size=batch_size,
         val_data=test,
-        callbacks=[TimeLimit(minutes)] if minutes is not None else [],
+        minutes=minutes,
         progress=progress,
         clip_grad_norm=1.0,
+        checkpoint_dir=os.path.join(out_dir, "checkpoints"),
+        checkpoint_every=checkpoint_every,
+        resume=resume,
+        log_dir=out_dir,
     )
     seconds = time.perf_counter() - start
 

@@ -15,16 +15,16 @@ from collections.abc import Callable
 import numpy as np
 
 from .. import manual_seed, tensor
-from ..data.datasets.digits import load_digits
 from ..explain import SampleQuality, sample_quality
 from ..models import LeNet5, SmallCNN
 from ..nn.module import Module
 from ..plot import plot_image_mosaic
 from ..tensor import Tensor
 from ..train import evaluate, fit
+from . import images
 from .console import writer
 
-DATASETS = ("digits", "mnist")
+DATASETS = images.DATASETS
 Say = Callable[..., None]
 
 
@@ -35,13 +35,8 @@ def check_data(recipe: str, data: str) -> None:
 
 def load_images(data: str, split: str, say: Say) -> tuple[tuple, tuple, str]:
     """(train images, labels), (test images, labels) as ``(N, 1, H, W)`` tensors with pixels in
-    [0, 1], and a description of what was loaded. `split` is mnist-cnn's (auto, full, t10k)."""
-    if data == "digits":
-        described = "digits: 1,437 training and 360 test images, 1x8x8"
-        return load_digits("train", flatten=False), load_digits("test", flatten=False), described
-    from .mnist_cnn import load_data
-
-    return load_data(split, say)
+    [0, 1], and a description of what was loaded (see `recipes.images.load_images`)."""
+    return images.load_images(data, split, say)
 
 
 def begin(

@@ -25,11 +25,17 @@ def run(
     dataset: str = "spiral",
     epochs: int = 200,
     noise: float = 0.0,
+    resume: bool = False,
+    checkpoint_every: int | None = None,
     seed: int = 0,
     progress: bool | None = None,
     verbose: bool = True,
 ) -> dict:
-    """Train an MLP with two hidden layers of 16 tanh units on a 2-D playground dataset."""
+    """Train an MLP with two hidden layers of 32 ReLU units on a 2-D playground dataset.
+
+    (With 16 tanh units per layer, the playground's default, the spiral was learned for one seed
+    in four and the others stayed near chance, 54-57%, after 200 epochs; 32 ReLU units reached
+    99.2-100% on seeds 0-3, measured with benchmarks/recipe_seeds.py.)"""
     say = print if verbose else (lambda *a, **k: None)
     manual_seed(seed)
     x, y = make_toy_dataset(dataset, n=500, noise=noise, seed=seed)
@@ -38,7 +44,7 @@ def run(
     split = len(x) // 2
     train = (Tensor(x[:split]), Tensor(y[:split]))
     test = (Tensor(x[split:]), Tensor(y[split:]))
-    model = MLP([2, 16, 16, 2], activation="tanh")
+    model = MLP([2, 32, 32, 2], activation="relu")
     history = fit(
         model,
         train,
@@ -47,6 +53,10 @@ def run(
         batch_size=16,
         val_data=test,
         progress=progress,
+        checkpoint_dir=os.path.join(out_dir, "checkpoints"),
+        checkpoint_every=checkpoint_every,
+        resume=resume,
+        log_dir=out_dir,
     )
     os.makedirs(out_dir, exist_ok=True)
     curves = plot_history(history, os.path.join(out_dir, "curves.png"), title=f"{dataset} MLP")

@@ -82,6 +82,12 @@ class VAEMonitor(Callback):
         self.every = max(1, epochs // 25)
         self.history: dict[str, list[float]] = {}
 
+    def state_dict(self) -> dict:
+        return {"history": self.history}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.history = {k: list(v) for k, v in state["history"].items()}
+
     def on_epoch_end(self, trainer, epoch: int, logs: dict[str, float]) -> None:
         result = {"loss": logs["loss"], **test_elbo(self.model, self.x_test)}
         for key, value in result.items():
@@ -135,6 +141,8 @@ def run(
     beta: float = 1.0,
     samples: int = 1000,
     split: str = "auto",
+    resume: bool = False,
+    checkpoint_every: int | None = None,
     seed: int = 0,
     progress: bool | None = None,
     verbose: bool = True,
@@ -162,6 +170,10 @@ def run(
         metrics=(),
         callbacks=[monitor],
         progress=progress,
+        checkpoint_dir=os.path.join(out_dir, "checkpoints"),
+        checkpoint_every=checkpoint_every,
+        resume=resume,
+        log_dir=out_dir,
     )
     seconds = time.perf_counter() - start
     history = monitor.history

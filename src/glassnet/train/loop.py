@@ -48,6 +48,7 @@ class History:
     def __init__(self) -> None:
         self.history: dict[str, list[float]] = {}
         self.epochs: list[int] = []
+        self.seconds: float | None = None  # training time, across resumes, once training ends
 
     def append(self, epoch: int, logs: dict[str, float]) -> None:
         self.epochs.append(epoch)
@@ -337,6 +338,7 @@ class Trainer:
                 self._end_epoch(val_loader, epochs, complete=False)
         finally:
             self.resuming = False
+            self.history.seconds = self.elapsed()
             for cb in self.callbacks:
                 cb.on_train_end(self)
         return self.history

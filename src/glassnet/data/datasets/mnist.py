@@ -217,3 +217,45 @@ class FashionMNIST(MNIST):
     (image, label) pairs; arguments and samples as for `MNIST`."""
 
     name = "FashionMNIST"
+
+
+OFFLINE_TRAIN = 8000
+"""Of the 10,000 test images, how many train when only those are at hand (the rest test)."""
+SPLIT_SEED = 0
+"""The seed of the fixed permutation that makes that offline split."""
+
+
+def mnist_train_test(
+    split: str = "auto", say: Callable[[str], Any] = print
+) -> tuple[tuple[Tensor, Tensor], tuple[Tensor, Tensor], str]:
+    """(train images, labels), (test images, labels) and a sentence saying which were used.
+
+    Args:
+        split: ``"full"`` (60,000 / 10,000), ``"t10k"`` (8,000 / 2,000 of the test set: a fixed
+            permutation seeded with `SPLIT_SEED`, for working offline with only the two t10k
+            files) or ``"auto"`` (full if it can be had, else t10k, saying so through `say`).
+
+    Raises DownloadError or OSError (as `load_mnist`) when not even the test files can be had.
+    """
+    from ..download import DownloadError
+
+    if split not in ("auto", "full", "t10k"):
+        raise ValueError(f"MNIST split must be 'auto', 'full' or 't10k', got {split!r}")
+    if split in ("auto", "full"):
+        try:
+            train, test = load_mnist("train"), load_mnist("test")
+            return train, test, "MNIST: 60,000 training and 10,000 test images"
+        except (DownloadError, OSError) as error:
+            if split == "full":
+                raise
+            say(f"the full MNIST could not be had ({type(error).__name__}); trying t10k only")
+    images, labels = load_mnist("test")
+    order = np.random.default_rng(SPLIT_SEED).permutation(len(labels))
+    first, rest = order[:OFFLINE_TRAIN], order[OFFLINE_TRAIN:]
+    x, y = images.numpy(), labels.numpy()
+    return (
+        (Tensor(x[first]), Tensor(y[first])),
+        (Tensor(x[rest]), Tensor(y[rest])),
+        f"MNIST t10k only: {len(first):,} images to train on and the other {len(rest):,} to test "
+        f"(permutation seed {SPLIT_SEED})",
+    )
