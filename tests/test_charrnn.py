@@ -11,8 +11,8 @@ import pytest
 import glassnet as gn
 from glassnet.cli import main
 from glassnet.data.datasets.text import Vocabulary
+from glassnet.io import load_model, load_model_and_document, save_model
 from glassnet.models import CharRNN
-from glassnet.models.charrnn import load_char_rnn, save_char_rnn
 from glassnet.models.sampling import sample_next
 from glassnet.random import Generator
 
@@ -107,23 +107,24 @@ def test_generate_checks_its_arguments():
 def test_save_and_load_with_vocabulary(tmp_path):
     model = model_for("gru")
     vocab = Vocabulary("abcdefghijk")
-    weights, config = save_char_rnn(model, vocab, tmp_path / "m.safetensors", val_loss=1.5)
+    extras = {"vocab": vocab.chars, "val_loss": 1.5}
+    weights, config = save_model(model, tmp_path / "m.safetensors", extras=extras)
     document = json.loads((tmp_path / "m.json").read_text())
-    assert document["vocab"] == "abcdefghijk" and document["model"]["cell"] == "gru"
-    assert document["weights"] == "m.safetensors" and document["val_loss"] == 1.5
+    assert document["extras"]["vocab"] == "abcdefghijk" and document["config"]["cell"] == "gru"
+    assert document["weights"] == "m.safetensors" and document["extras"]["val_loss"] == 1.5
     for path in (config, weights):
-        loaded, loaded_vocab, _ = load_char_rnn(path)
+        loaded, document = load_model_and_document(path)
         x = gn.randint(0, 11, (2, 6))
         model.eval()
         np.testing.assert_array_equal(loaded(x)[0].data, model(x)[0].data)
-        assert loaded_vocab.chars == vocab.chars
+        assert Vocabulary(document["extras"]["vocab"]).chars == vocab.chars
     with pytest.raises(FileNotFoundError, match="elsewhere: no such file or folder"):
-        load_char_rnn(tmp_path / "elsewhere")
+        load_model(tmp_path / "elsewhere")
     (tmp_path / "empty").mkdir()
     with pytest.raises(FileNotFoundError, match="model.json not found"):
-        load_char_rnn(tmp_path / "empty")
+        load_model(tmp_path / "empty")
     with pytest.raises(ValueError, match="vocabulary has 3 characters"):
-        save_char_rnn(model, Vocabulary("abc"), tmp_path / "x.safetensors")
+        save_model(model, tmp_path / "x.safetensors", extras={"vocab": "abc"})
 
 
 @pytest.fixture(scope="module")
@@ -155,8 +156,9 @@ def test_recipe_trains_saves_and_plots(trained):
     assert result["val_loss"] < np.log(100)  # better than uniform over the vocabulary
     assert (out / "loss.png").stat().st_size > 5000
     document = json.loads((out / "model.json").read_text())
-    assert document["recipe"] == "python-gru" and document["prompt"] == "def "
-    assert document["model"]["cell"] == "gru" and len(document["vocab"]) > 70
+    extras = document["extras"]
+    assert extras["recipe"] == "python-gru" and extras["prompt"] == "def "
+    assert document["config"]["cell"] == "gru" and len(extras["vocab"]) > 70
 
 
 def test_glassnet_sample_end_to_end(trained, capsys):
@@ -203,7 +205,8 @@ def test_python_gru_recipe_from_the_cli(tmp_path, capsys):
         main(["train", "python-gru", "--minutes", "0.25", "--out", str(out), "--no-progress"]) == 0
     )
     document = json.loads((out / "model.json").read_text())
-    assert 0 < document["steps"] < 440 and document["val_loss"] < 4.0, document
+    extras = document["extras"]
+    assert 0 < extras["steps"] < 440 and extras["val_loss"] < 4.0, document
     assert "validation loss:" in capsys.readouterr().out
     assert main(["sample", str(out), "--length", "40"]) == 0
     assert capsys.readouterr().out.startswith("def ")

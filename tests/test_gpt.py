@@ -11,8 +11,9 @@ import torch
 import glassnet as gn
 from glassnet.cli import main
 from glassnet.data.datasets.text import Vocabulary
+from glassnet.io import load_model_and_document, save_model
 from glassnet.models import GPT
-from glassnet.models.gpt import KVCache, load_char_model, save_gpt
+from glassnet.models.gpt import KVCache
 from glassnet.nn.init import normal_
 from torch_twins import TorchGPT
 
@@ -256,11 +257,12 @@ def test_evaluation_scores_every_character_once_with_its_context():
 def test_save_load_and_sample_command(tmp_path, capsys):
     model = small_gpt()
     vocab = Vocabulary("abcdefghijklm")
-    weights, config = save_gpt(model, vocab, tmp_path / "model.safetensors", prompt="abc")
-    loaded, loaded_vocab, document = load_char_model(tmp_path)
-    assert isinstance(loaded, GPT) and loaded_vocab.chars == vocab.chars
+    extras = {"vocab": vocab.chars, "prompt": "abc"}
+    weights, config = save_model(model, tmp_path / "model.safetensors", extras=extras)
+    loaded, document = load_model_and_document(tmp_path)
+    assert isinstance(loaded, GPT) and document["extras"]["vocab"] == vocab.chars
     assert loaded.head.weight is loaded.tok_emb.weight
-    assert document["prompt"] == "abc"
+    assert document["extras"]["prompt"] == "abc"
     for (name, a), b in zip(model.state_dict().items(), loaded.state_dict().values()):
         np.testing.assert_array_equal(a.data, b.data, err_msg=name)
     assert main(["sample", config, "--length", "12", "--temperature", "0"]) == 0

@@ -166,12 +166,21 @@ def _run_recipe(name: str, args: argparse.Namespace) -> int:
 
 
 def _sample(args: argparse.Namespace) -> int:
-    from .models.gpt import load_char_model
+    from .data.datasets.text import Vocabulary
+    from .io import load_model_and_document
     from .random import Generator
 
     try:
-        model, vocab, document = load_char_model(args.model)
-        prompt = args.prompt if args.prompt is not None else document.get("prompt") or "\n"
+        model, document = load_model_and_document(args.model)
+        extras = document["extras"]
+        if not extras.get("vocab") or not callable(getattr(model, "generate", None)):
+            raise ValueError(
+                f"{args.model} holds a {document['class']}, not a character-level model saved "
+                "with its vocabulary (as the shakespeare-lstm, python-gru and shakespeare-gpt "
+                "recipes save theirs)"
+            )
+        vocab = Vocabulary(extras["vocab"])
+        prompt = args.prompt if args.prompt is not None else extras.get("prompt") or "\n"
         prompt_ids = vocab.encode(prompt)
         if not prompt_ids.size:
             raise ValueError("the prompt is empty: give at least one character")

@@ -9,6 +9,7 @@ and drop what does not: a learned compression, like PCA but able to bend. No lab
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from ..nn.layers import Linear, Sigmoid
 from ..nn.module import Module
@@ -68,6 +69,18 @@ class Autoencoder(Module):
             name, self.image_shape, latent_dim, hidden, conv, widths, batch_norm, Sigmoid()
         )
         self.encoder.append(Linear(features, latent_dim))
+        self.hidden, self.widths, self.batch_norm = list(hidden), list(widths), batch_norm
+
+    def config(self) -> dict[str, Any]:
+        """The arguments that rebuild this model: ``Autoencoder(**model.config())``."""
+        return {
+            "image_shape": list(self.image_shape),
+            "latent_dim": self.latent_dim,
+            "hidden": self.hidden,
+            "conv": self.conv,
+            "widths": self.widths,
+            "batch_norm": self.batch_norm,
+        }
 
     def encode(self, x: Tensor) -> Tensor:
         """The codes of a batch of images: ``(N, latent_dim)``."""

@@ -10,15 +10,10 @@ character, feeding it back in, and sampling the next.
 
 from __future__ import annotations
 
-import json
-import os
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ..data.datasets.text import Vocabulary
-from ..io import load_into, save, save_json
 from ..nn.layers import GRU, LSTM, RNN, Dropout, Embedding, Linear
 from ..nn.modes import inference
 from ..nn.module import Module
@@ -118,67 +113,3 @@ class CharRNN(Module):
                 if k + 1 < len(new):
                     logits, state = self(Tensor(new[None, k : k + 1]), state)
         return new
-
-
-CONFIG_FORMAT = "glassnet.charrnn/1"
-
-
-def save_char_rnn(
-    model: CharRNN, vocab: Vocabulary, path: str | os.PathLike, **info: Any
-) -> tuple[str, str]:
-    """Write the weights to `path` (``.safetensors`` or ``.npz``) and, next to them under the same
-    name with ``.json``, what is needed to use them: the vocabulary, the model's config and any
-    `info` (JSON values). Returns both paths."""
-    return save_char_model(model, vocab, path, CONFIG_FORMAT, "save_char_rnn", **info)
-
-
-def save_char_model(
-    model: Any,
-    vocab: Vocabulary,
-    path: str | os.PathLike,
-    config_format: str,
-    name: str,
-    **info: Any,
-) -> tuple[str, str]:
-    """What `save_char_rnn` and `save_gpt` do: the weights, then the JSON document (its
-    "format" `config_format`) next to them, both written atomically."""
-    weights = Path(path)
-    if len(vocab) != model.vocab_size:
-        raise ValueError(
-            f"{name}: the vocabulary has {len(vocab)} characters but the model {model.vocab_size}"
-        )
-    save(model, weights)
-    document = {
-        "format": config_format,
-        "weights": weights.name,
-        "vocab": vocab.chars,
-        "model": model.config(),
-        **info,
-    }
-    return str(weights), save_json(document, weights.with_suffix(".json"))
-
-
-def load_char_rnn(path: str | os.PathLike) -> tuple[CharRNN, Vocabulary, dict[str, Any]]:
-    """The model, vocabulary and JSON document that `save_char_rnn` wrote. `path` is the JSON
-    file, the weights file next to it, or a folder holding ``model.json``."""
-    path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"{path}: no such file or folder")
-    if path.is_dir():
-        path = path / "model.json"
-    config = path if path.suffix == ".json" else path.with_suffix(".json")
-    if not config.is_file():
-        raise FileNotFoundError(
-            f"{config} not found: a CharRNN is saved as weights plus a .json file next to them "
-            "(vocabulary and model config), as the shakespeare-lstm and python-gru recipes write"
-        )
-    document = json.loads(config.read_text(encoding="utf-8"))
-    if document.get("format") != CONFIG_FORMAT:
-        raise ValueError(
-            f"{config}: not a CharRNN description (format {document.get('format')!r}, expected "
-            f"{CONFIG_FORMAT!r})"
-        )
-    model = CharRNN(**document["model"])
-    load_into(model, config.parent / document["weights"])
-    model.eval()
-    return model, Vocabulary(document["vocab"]), document

@@ -14,6 +14,7 @@ strongest response in each small window, and the next layer sees larger patterns
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from ..nn.container import Sequential
 from ..nn.layers import (
@@ -53,6 +54,7 @@ class LeNet5(Module):
         super().__init__()
         if activation not in ("relu", "tanh"):
             raise ValueError(f"LeNet5: activation must be 'relu' or 'tanh', got {activation!r}")
+        self.num_classes, self.in_channels, self.activation = num_classes, in_channels, activation
         act = ReLU if activation == "relu" else Tanh
         self.features = Sequential(
             Conv2d(in_channels, 6, 5, padding=2),
@@ -70,6 +72,14 @@ class LeNet5(Module):
             act(),
             Linear(84, num_classes),
         )
+
+    def config(self) -> dict[str, Any]:
+        """The arguments that rebuild this model: ``LeNet5(**model.config())``."""
+        return {
+            "num_classes": self.num_classes,
+            "in_channels": self.in_channels,
+            "activation": self.activation,
+        }
 
     def forward(self, x: Tensor) -> Tensor:
         return self.classifier(self.features(x))
@@ -110,6 +120,8 @@ class SmallCNN(Module):
         widths = list(widths)
         if not widths or any(not isinstance(w, int) or w <= 0 for w in widths):
             raise ValueError(f"SmallCNN: widths must be positive integers, got {widths}")
+        self.in_channels, self.num_classes = in_channels, num_classes
+        self.widths, self.dropout = widths, dropout
         layers: list[Module] = []
         channels = in_channels
         for i, width in enumerate(widths):
@@ -121,6 +133,15 @@ class SmallCNN(Module):
         self.head = Sequential(
             AdaptiveAvgPool2d(1), Flatten(), Dropout(dropout), Linear(channels, num_classes)
         )
+
+    def config(self) -> dict[str, Any]:
+        """The arguments that rebuild this model: ``SmallCNN(**model.config())``."""
+        return {
+            "in_channels": self.in_channels,
+            "num_classes": self.num_classes,
+            "widths": list(self.widths),
+            "dropout": self.dropout,
+        }
 
     def forward(self, x: Tensor) -> Tensor:
         return self.head(self.features(x))

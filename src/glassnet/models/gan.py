@@ -107,6 +107,18 @@ class GAN(Module):
             body, features = mlp_encoder(self.image_shape, hidden[::-1], _leaky)
         body.append(Linear(features, 1))
         self.discriminator = body
+        self.hidden, self.widths = list(hidden), list(widths)
+
+    def config(self) -> dict[str, Any]:
+        """The arguments that rebuild this model: ``GAN(**model.config())``."""
+        return {
+            "image_shape": list(self.image_shape),
+            "latent_dim": self.latent_dim,
+            "hidden": self.hidden,
+            "conv": self.conv,
+            "widths": self.widths,
+            "label_smoothing": self.label_smoothing,
+        }
 
     def forward(self, z: Tensor) -> Tensor:
         """The generator's images for the noise `z` ``(N, latent_dim)``."""

@@ -15,18 +15,13 @@ prefix's.
 
 from __future__ import annotations
 
-import json
 import math
-import os
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from .. import checks
 from ..autograd import is_grad_enabled, no_grad
-from ..data.datasets.text import Vocabulary
-from ..io import load_into
 from ..nn import functional as F
 from ..nn.container import ModuleList
 from ..nn.init import normal_, zeros_
@@ -37,7 +32,6 @@ from ..ops.attention import attention
 from ..optim import AdamW
 from ..random import Generator, as_rng
 from ..tensor import Tensor
-from .charrnn import load_char_rnn, save_char_model
 from .sampling import check_prompt, sample_next
 
 
@@ -374,32 +368,3 @@ class GPT(Module):
             lr=lr,
             betas=betas,
         )
-
-
-CONFIG_FORMAT = "glassnet.gpt/1"
-
-
-def save_gpt(
-    model: GPT, vocab: Vocabulary, path: str | os.PathLike, **info: Any
-) -> tuple[str, str]:
-    """Write the weights to `path` (``.safetensors`` or ``.npz``) and, next to them under the same
-    name with ``.json``, the vocabulary, the model's config and any `info` (JSON values), so that
-    `load_char_model` (and ``glassnet sample``) can rebuild it. Returns both paths."""
-    return save_char_model(model, vocab, path, CONFIG_FORMAT, "save_gpt", **info)
-
-
-def load_char_model(path: str | os.PathLike) -> tuple[Module, Vocabulary, dict[str, Any]]:
-    """A character-level model that a recipe saved, its vocabulary and its JSON document: a GPT
-    (written by `save_gpt`) or a CharRNN (`save_char_rnn`), told apart by the document's
-    "format". `path` is the JSON file, the weights next to it, or a folder with ``model.json``.
-    """
-    path = Path(path)
-    config = path / "model.json" if path.is_dir() else path.with_suffix(".json")
-    if config.is_file():
-        document = json.loads(config.read_text(encoding="utf-8"))
-        if document.get("format") == CONFIG_FORMAT:
-            model = GPT(**document["model"])
-            load_into(model, config.parent / document["weights"])
-            model.eval()
-            return model, Vocabulary(document["vocab"]), document
-    return load_char_rnn(path)

@@ -8,6 +8,7 @@ straight line. `MLP([64, 128, 10])` is the network Linear(64, 128) -> ReLU -> Li
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from .. import checks
 from ..nn.container import Sequential
@@ -54,6 +55,19 @@ def _activation_class(activation: str | type[Module], argument: str) -> type[Mod
     raise TypeError(
         f"MLP: {argument} must be a name ({', '.join(ACTIVATIONS)}) or a Module class, "
         f"got {activation!r}"
+    )
+
+
+def _activation_name(activation: str | type[Module] | None, argument: str) -> str | None:
+    """The name under which `ACTIVATIONS` knows `activation` (None stays None)."""
+    if activation is None or isinstance(activation, str):
+        return activation
+    for name, cls in ACTIVATIONS.items():
+        if cls is activation:
+            return name
+    raise ValueError(
+        f"MLP.config: the {argument} {activation.__name__} has no name in ACTIVATIONS "
+        f"({', '.join(ACTIVATIONS)}), so the model cannot be described by its arguments"
     )
 
 
@@ -117,3 +131,16 @@ class MLP(Sequential):
             layers.append(final_activation())
         super().__init__(*layers)
         self.sizes = sizes
+        self.activation, self.output_activation = activation, output_activation
+        self.dropout, self.bias = dropout, bias
+
+    def config(self) -> dict[str, Any]:
+        """The arguments that rebuild this model: ``MLP(**model.config())``. An activation given
+        as a Module class is written by its name in `ACTIVATIONS`."""
+        return {
+            "sizes": list(self.sizes),
+            "activation": _activation_name(self.activation, "activation"),
+            "dropout": self.dropout,
+            "output_activation": _activation_name(self.output_activation, "output_activation"),
+            "bias": self.bias,
+        }

@@ -131,7 +131,7 @@ class ResNet(Module):
     three halving the map), global average pooling and one Linear layer.
 
     Args:
-        block: `BasicBlock` or `Bottleneck`.
+        block: `BasicBlock` or `Bottleneck` (the class or its name).
         layers: blocks per stage, e.g. [3, 4, 6, 3] for ResNet-50.
         num_classes: outputs of the final Linear layer.
         zero_init_residual: start each block's last batch-norm weight at 0, so every block
@@ -147,7 +147,7 @@ class ResNet(Module):
 
     def __init__(
         self,
-        block: type[BasicBlock] | type[Bottleneck],
+        block: type[BasicBlock] | type[Bottleneck] | str,
         layers: Sequence[int],
         num_classes: int = 1000,
         zero_init_residual: bool = False,
@@ -157,6 +157,10 @@ class ResNet(Module):
         norm_layer: Callable[[int], Module] | None = None,
     ) -> None:
         super().__init__()
+        if isinstance(block, str):
+            if block not in BLOCKS:
+                raise ValueError(f"ResNet: block must be one of {list(BLOCKS)}, got {block!r}")
+            block = BLOCKS[block]
         if len(layers) != 4:
             raise ValueError(f"ResNet: layers must give 4 block counts, got {list(layers)}")
         self._norm_layer = norm_layer or BatchNorm2d
@@ -170,6 +174,10 @@ class ResNet(Module):
             )
         self.groups = groups
         self.base_width = width_per_group
+        self.block, self.layers = block, list(layers)
+        self.num_classes, self.zero_init_residual = num_classes, zero_init_residual
+        self.replace_stride_with_dilation = list(dilate)
+        self.norm_layer = norm_layer
         self.conv1 = Conv2d(3, self.inplanes, kernel_size=7, stride=2, padding=3, bias=False)
         self.bn1 = self._norm_layer(self.inplanes)
         self.relu = ReLU(inplace=True)
@@ -193,6 +201,24 @@ class ResNet(Module):
                     constant_(m.bn3.weight, 0)
                 elif isinstance(m, BasicBlock):
                     constant_(m.bn2.weight, 0)
+
+    def config(self) -> dict[str, Any]:
+        """The arguments that rebuild this model: ``ResNet(**model.config())``; the block is
+        written by its name. A custom `norm_layer` is code, not an argument a file can hold."""
+        if self.norm_layer is not None:
+            raise ValueError(
+                f"ResNet.config: a custom norm_layer ({self.norm_layer!r}) cannot be described "
+                "by the model's arguments; only the default BatchNorm2d can"
+            )
+        return {
+            "block": self.block.__name__,
+            "layers": self.layers,
+            "num_classes": self.num_classes,
+            "zero_init_residual": self.zero_init_residual,
+            "groups": self.groups,
+            "width_per_group": self.base_width,
+            "replace_stride_with_dilation": self.replace_stride_with_dilation,
+        }
 
     def _make_layer(
         self,
@@ -242,6 +268,12 @@ class ResNet(Module):
         x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
         x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
         return self.fc(self.avgpool(x).flatten(1))
+
+
+BLOCKS: dict[str, type[BasicBlock] | type[Bottleneck]] = {
+    "BasicBlock": BasicBlock,
+    "Bottleneck": Bottleneck,
+}
 
 
 def _resnet(block: Any, layers: list[int], weights: Any, kwargs: dict) -> ResNet:

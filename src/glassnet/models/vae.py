@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -162,8 +162,22 @@ class VAE(Module):
         )
         self.fc_mu = Linear(features, latent_dim)
         self.fc_logvar = Linear(features, latent_dim)
+        self.hidden, self.widths, self.batch_norm = list(hidden), list(widths), batch_norm
         if likelihood == "gaussian":
             self.log_sigma = Parameter(Tensor([math.log(0.1)]).float())
+
+    def config(self) -> dict[str, Any]:
+        """The arguments that rebuild this model: ``VAE(**model.config())``."""
+        return {
+            "image_shape": list(self.image_shape),
+            "latent_dim": self.latent_dim,
+            "hidden": self.hidden,
+            "conv": self.conv,
+            "widths": self.widths,
+            "batch_norm": self.batch_norm,
+            "likelihood": self.likelihood,
+            "beta": self.beta,
+        }
 
     def encode(self, x: Tensor) -> tuple[Tensor, Tensor]:
         """The mean and log-variance of each image's Gaussian over codes, ``(N, latent_dim)``."""

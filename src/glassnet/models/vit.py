@@ -85,6 +85,8 @@ class ViT(Module):
         self.image_size = (height, width)
         self.patch_size = patch_size
         self.in_channels = in_channels
+        self.num_classes, self.d_model, self.depth = num_classes, d_model, depth
+        self.heads, self.mlp_dim, self.dropout = heads, mlp_dim, dropout
         self.grid = (height // patch_size, width // patch_size)
         num_patches = self.grid[0] * self.grid[1]
         self.patch_embed = Conv2d(in_channels, d_model, patch_size, stride=patch_size)
@@ -111,6 +113,20 @@ class ViT(Module):
         trunc_normal_(self.cls_token, std=0.02, a=-0.04, b=0.04)
         trunc_normal_(self.pos_embed, std=0.02, a=-0.04, b=0.04)
         zeros_(self.head.bias)
+
+    def config(self) -> dict[str, Any]:
+        """The arguments that rebuild this model: ``ViT(**model.config())``."""
+        return {
+            "image_size": list(self.image_size),
+            "patch_size": self.patch_size,
+            "in_channels": self.in_channels,
+            "num_classes": self.num_classes,
+            "d_model": self.d_model,
+            "depth": self.depth,
+            "heads": self.heads,
+            "mlp_dim": self.mlp_dim,
+            "dropout": self.dropout,
+        }
 
     def forward(
         self, x: Tensor, return_attention: bool = False

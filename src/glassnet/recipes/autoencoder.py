@@ -23,11 +23,12 @@ import numpy as np
 
 from .. import randn, tensor
 from ..explain import summary
-from ..io import save
+from ..io import save_model
 from ..models import Autoencoder
 from ..nn import functional as F
 from ..plot import plot_history, plot_image_mosaic, plot_image_rows, plot_latent_space
 from ..train import Callback, fit, predict
+from .common import image_extras
 from .generative import (
     begin,
     flat,
@@ -171,7 +172,12 @@ def run(
     )
     files.append(samples_file)
     files.append(os.path.join(out_dir, "model.safetensors"))
-    save(model, files[-1])
+    _, document = save_model(
+        model,
+        files[-1],
+        extras=image_extras(model.image_shape, recipe="autoencoder", latent_dim=model.latent_dim),
+    )
+    files.append(document)
     say(f"wrote {', '.join(files)} and progress/")
     return {
         "test_mse": mse,

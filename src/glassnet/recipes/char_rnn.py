@@ -22,7 +22,8 @@ from typing import Any
 
 from .. import manual_seed
 from ..data.datasets.text import CharCorpus
-from ..models.charrnn import CharRNN, save_char_rnn
+from ..io import save_model
+from ..models.charrnn import CharRNN
 from ..nn import functional as F
 from ..nn import inference
 from ..nn.utils import clip_grad_norm_
@@ -195,16 +196,18 @@ def train_char_rnn(
         title=f"{name}: {cell.upper()} {layers}x{hidden} on {corpus.name}",
     )
     val_loss = history["val_loss"][-1]
-    weights, config = save_char_rnn(
+    weights, config = save_model(
         model,
-        corpus.vocab,
         os.path.join(out_dir, "model.safetensors"),
-        recipe=name,
-        corpus=corpus.name,
-        val_loss=val_loss,
-        steps=step,
-        seconds=round(seconds, 1),
-        prompt=prompt,
+        extras=dict(
+            vocab=corpus.vocab.chars,
+            recipe=name,
+            corpus=corpus.name,
+            val_loss=val_loss,
+            steps=step,
+            seconds=round(seconds, 1),
+            prompt=prompt,
+        ),
     )
     sample = sample_text(model, corpus, prompt, 4 * sample_chars)
     say(f"\ntrained {step} steps ({seen / len(corpus.train_ids):.2f} epochs) in {seconds:.0f} s")

@@ -11,13 +11,14 @@ which data, which model and which optimizer.
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
-from ..io import save
+from ..io import save_model
 from ..plot import plot_confusion_matrix, plot_history, plot_image_grid
 from ..tensor import Tensor
 from ..train import (
@@ -30,6 +31,17 @@ from ..train import (
 
 # (predictions, true labels) -> the path of the picture it wrote
 ExtraPlot = Callable[[np.ndarray, np.ndarray], str]
+# The image datasets the recipes read, told apart by their pixels per image, and the grey level
+# each one divides by to put its pixels in [0, 1]: what a saved model's user does to new images.
+PIXEL_SCALES = {64: ("digits", 16.0), 784: ("mnist", 255.0)}
+
+
+def image_extras(image_shape: Sequence[int], **more: object) -> dict:
+    """What a saved model's document needs to take new images: their shape and how the
+    recipe scaled their pixels, plus `more`."""
+    dataset, scale = PIXEL_SCALES.get(math.prod(image_shape), (None, None))
+    normalisation = {"pixels": [0.0, 1.0], "dataset": dataset, "divide_by": scale}
+    return {"input_shape": list(image_shape), "normalisation": normalisation, **more}
 
 
 def train_classifier(
@@ -121,7 +133,17 @@ def report_classifier(
         *(plot(predictions, truth) for plot in extra_plots),
         os.path.join(out_dir, "model.safetensors"),
     ]
-    save(model, files[-1])
+    _, document = save_model(
+        model,
+        files[-1],
+        extras=image_extras(
+            x_test.shape[1:],
+            class_names=[str(k) for k in range(num_classes)],
+            title=title,
+            test_accuracy=accuracy,
+        ),
+    )
+    files.append(document)
     if seconds is not None:
         epochs = len(history.epochs) if hasattr(history, "epochs") else "?"
         say(f"\ntrained {epochs} epochs in {seconds:.1f} s")

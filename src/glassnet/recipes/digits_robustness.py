@@ -49,13 +49,14 @@ from ..explain import (
     smoothgrad,
     vanilla_gradient,
 )
-from ..io import save
+from ..io import save_model
 from ..models import SmallCNN
 from ..optim import AdamW
 from ..optim.lr_scheduler import CosineAnnealingLR
 from ..plot import plot_series
 from ..random import Generator
 from ..train import fit, predict
+from .common import image_extras
 from .console import writer
 
 
@@ -234,7 +235,16 @@ def run(
     )
     for name, model in (("model.safetensors", plain), ("robust.safetensors", robust)):
         files.append(os.path.join(out_dir, name))
-        save(model, files[-1])
+        _, document = save_model(
+            model,
+            files[-1],
+            extras=image_extras(
+                test_images.shape[1:],
+                class_names=[str(k) for k in range(10)],
+                adversarial_training_eps=train_eps if model is robust else None,
+            ),
+        )
+        files.append(document)
     say(
         f"\nmean confidence of the wrong answers under PGD at eps {train_eps}: "
         + ", ".join(f"{name} {c:.0%}" for name, c in confidence.items())

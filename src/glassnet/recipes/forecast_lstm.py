@@ -23,6 +23,7 @@ from csv import DictReader
 import numpy as np
 
 from .. import manual_seed
+from ..io import save_model
 from ..nn import functional as F
 from ..nn.layers import LSTM, Linear
 from ..nn.module import Module
@@ -42,6 +43,14 @@ class Forecaster(Module):
         super().__init__()
         self.lstm = LSTM(features, hidden, layers, batch_first=True)
         self.head = Linear(hidden, 1)
+
+    def config(self) -> dict[str, int]:
+        """The arguments that rebuild this model: ``Forecaster(**model.config())``."""
+        return {
+            "features": self.lstm.input_size,
+            "hidden": self.lstm.hidden_size,
+            "layers": self.lstm.num_layers,
+        }
 
     def forward(self, x: Tensor) -> Tensor:
         output, _ = self.lstm(x)
@@ -192,6 +201,16 @@ def run(
         ),
         plot_history(history, os.path.join(out_dir, "curves.png"), title="LSTM forecaster (MSE)"),
     ]
+    files += save_model(
+        model,
+        os.path.join(out_dir, "model.safetensors"),
+        extras={
+            "recipe": "forecast-lstm",
+            "window": window,
+            "scaling": {"mean": mean, "std": std},  # the model reads (x - mean) / std
+            "test_rmse": lstm_rmse,
+        },
+    )
     say(f"\ntrained {len(history.epochs)} epochs in {seconds:.1f} s")
     say(f"test span: {len(truth):,} steps          MAE       RMSE")
     say(f"  LSTM                          {lstm_mae:9.4f}  {lstm_rmse:9.4f}")

@@ -33,10 +33,11 @@ import numpy as np
 
 from .. import randn
 from ..data import DataLoader, TensorDataset
-from ..io import save
+from ..io import save_model
 from ..models import GAN
 from ..optim import Adam
 from ..plot import plot_image_mosaic, plot_series
+from .common import image_extras
 from .generative import (
     begin,
     judge_samples,
@@ -168,7 +169,12 @@ def run(
         ),
         os.path.join(out_dir, "model.safetensors"),
     ]
-    save(model, files[-1])
+    _, document = save_model(
+        model,
+        files[-1],
+        extras=image_extras(model.image_shape, recipe="gan", latent_dim=model.latent_dim),
+    )
+    files.append(document)
     say(f"wrote {', '.join(files)} and progress/")
     return {
         "history": history,

@@ -32,7 +32,8 @@ import numpy as np
 from .. import manual_seed
 from ..data.datasets.text import CharCorpus, load_python_source, load_tiny_shakespeare
 from ..data.download import DownloadError
-from ..models.gpt import GPT, save_gpt
+from ..io import save_model
+from ..models.gpt import GPT
 from ..nn import inference
 from ..nn.utils import clip_grad_norm_
 from ..optim.lr_scheduler import warmup_cosine
@@ -249,16 +250,18 @@ def run(
     ]
     files += plot_attention(model, text, out_dir)
     val_loss = history["val_loss"][-1]
-    files += save_gpt(
+    files += save_model(
         model,
-        text.vocab,
         os.path.join(out_dir, "model.safetensors"),
-        recipe="shakespeare-gpt",
-        corpus=text.name,
-        val_loss=val_loss,
-        steps=step,
-        seconds=round(seconds, 1),
-        prompt=prompt,
+        extras=dict(
+            vocab=text.vocab.chars,
+            recipe="shakespeare-gpt",
+            corpus=text.name,
+            val_loss=val_loss,
+            steps=step,
+            seconds=round(seconds, 1),
+            prompt=prompt,
+        ),
     )
     sample = sample_text(model, text, prompt, 800)
     speed = generation_speed(model, text, prompt)

@@ -12,6 +12,7 @@ import numpy as np
 
 from .. import manual_seed
 from ..data.datasets.toy import make_toy_dataset
+from ..io import save_model
 from ..models import MLP
 from ..optim import Adam
 from ..plot import plot_history
@@ -59,6 +60,11 @@ def run(
     )
     os.makedirs(out_dir, exist_ok=True)
     curves = plot_history(history, os.path.join(out_dir, "curves.png"), title=f"{dataset} MLP")
+    saved = save_model(
+        model,
+        os.path.join(out_dir, "model.safetensors"),
+        extras={"dataset": dataset, "input_shape": [2], "normalisation": {"divide_by": 6.0}},
+    )
     accuracy = history["val_accuracy"][-1]
     say(f"{dataset}: test accuracy {accuracy:.2%} after {epochs} epochs; wrote {curves}")
-    return {"test_accuracy": accuracy, "history": history.history, "files": [curves]}
+    return {"test_accuracy": accuracy, "history": history.history, "files": [curves, *saved]}

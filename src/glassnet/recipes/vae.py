@@ -34,13 +34,14 @@ import numpy as np
 from .. import randn, tensor
 from ..creation import from_numpy
 from ..explain import summary
-from ..io import save
+from ..io import save_model
 from ..models import VAE
 from ..models.encoders import inference
 from ..optim import Adam
 from ..plot import plot_image_mosaic, plot_image_rows, plot_latent_space, plot_series
 from ..tensor import Tensor
 from ..train import Callback, fit
+from .common import image_extras
 from .generative import (
     begin,
     judge_samples,
@@ -238,7 +239,12 @@ def run(
             )
         )
     files.append(os.path.join(out_dir, "model.safetensors"))
-    save(model, files[-1])
+    _, document = save_model(
+        model,
+        files[-1],
+        extras=image_extras(model.image_shape, recipe="vae", latent_dim=model.latent_dim),
+    )
+    files.append(document)
     say(f"wrote {', '.join(files)} and progress/")
     return {
         "test_elbo": history["elbo"][-1],
