@@ -175,12 +175,15 @@ def parameters(run: Callable[..., Any]) -> dict[str, Any]:
     return {name: p.default for name, p in inspect.signature(run).parameters.items()}
 
 
-def options_of(own: Sequence[Option], taken: dict[str, Any]) -> tuple[list[Option], list[Option]]:
-    """The common options a recipe offers (its own declaration of a name wins, e.g. an `epochs`
-    that may be fractional), then its own: (common, own)."""
+def options_of(
+    own: Sequence[Option], taken: dict[str, Any]
+) -> tuple[list[Option], list[Option], list[Option]]:
+    """(common, own, hidden): the common options a recipe offers (its own declaration of a name
+    wins, e.g. an `epochs` that may be fractional), its own, and the common ones it does not."""
     names = {o.name for o in own}
     common = [o for o in COMMON if o.name not in names and (o.name in ALWAYS or o.name in taken)]
-    return common, list(own)
+    hidden = [o for o in COMMON if o not in common and o.name not in names]
+    return common, list(own), hidden
 
 
 def _default(option: Option, taken: dict[str, Any], out_default: str) -> str:
@@ -208,7 +211,7 @@ def build_parser(recipe: Any, prog: str, out_default: str) -> argparse.ArgumentP
     own with their defaults. Common options its run() does not take are accepted but hidden, so
     that giving one is a clear error rather than "unrecognized arguments"."""
     taken = parameters(recipe.run)
-    common, own = options_of(recipe.options, taken)
+    common, own, hidden = options_of(recipe.options, taken)
     parser = _Parser(prog=prog, description=recipe.summary, allow_abbrev=False)
     groups = [(parser.add_argument_group("common options"), common)]
     if own:
@@ -216,9 +219,8 @@ def build_parser(recipe: Any, prog: str, out_default: str) -> argparse.ArgumentP
     for group, options in groups:
         for option in options:
             _add(group, option, option.help + _default(option, taken, out_default))
-    for option in COMMON:
-        if option not in common and option.name not in {o.name for o in own}:
-            _add(parser, option, argparse.SUPPRESS)
+    for option in hidden:
+        _add(parser, option, argparse.SUPPRESS)
     return parser
 
 
@@ -242,13 +244,15 @@ def read(recipe: Any, argv: Sequence[str], prog: str, out_default: str) -> dict[
             errors.append(f"{prog}: recipe {name!r} does not take {flag} (see {prog} --help)")
         elif i == 0 or not unknown[i - 1].startswith("-"):  # not the value of an unknown option
             errors.append(f"{prog}: unexpected argument {shlex.quote(word)} (see {prog} --help)")
-    common, own = options_of(recipe.options, parameters(recipe.run))
+    common, own, hidden = options_of(recipe.options, parameters(recipe.run))
     kwargs: dict[str, Any] = {}
     given = {o.name for o in (*COMMON, *own) if getattr(args, o.name, None) not in (None, False)}
-    for option in (*common, *own, *(o for o in COMMON if o not in common)):
-        if option.name not in given or option.name in kwargs:
+    for option in (*common, *own, *hidden):
+        if option.name not in given:
             continue
-        offered = option in common or option in own
+        offered = option not in hidden
+        # --device cpu is right for every recipe (all train on the CPU); only a run() that
+        # takes `device` is told
         if not offered and option.name != "device":
             refusal = REFUSED.get(option.name, f"does not take {option.cli}")
             errors.append(f"{prog}: recipe {name!r} {refusal}")
