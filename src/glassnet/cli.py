@@ -2,7 +2,9 @@
 
 glassnet demo                 train an MLP on real handwritten digits and show what it learned
 glassnet train RECIPE         run one recipe (see `glassnet list`)
+glassnet train RECIPE --help  that recipe's options and their defaults
 glassnet list                 the recipes, one line each
+glassnet runs [FOLDER]        the run folders under runs/ with their best metrics
 glassnet sample MODEL         write text with a trained character-level model
 glassnet playground           watch a network learn in the browser (needs glassnet[playground])
 """
@@ -10,31 +12,16 @@ glassnet playground           watch a network learn in the browser (needs glassn
 from __future__ import annotations
 
 import argparse
-import inspect
+import os
 import sys
 from collections.abc import Sequence
 
 from . import __version__
 
-
-def _add_common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
-    parser.add_argument("--epochs", type=int, default=None, help="number of epochs")
-    parser.add_argument(
-        "--minutes",
-        type=float,
-        default=None,
-        help="training time budget in minutes, for recipes that train against the clock "
-        "(shakespeare-lstm, python-gru, forecast-lstm)",
-    )
-    parser.add_argument("--out", default=None, help="output folder (default: runs/NAME)")
-    parser.add_argument(
-        "--no-progress", action="store_true", help="no progress bar, even on a terminal"
-    )
+TRAIN_USAGE = "glassnet train RECIPE [options]   (glassnet train RECIPE --help: its options)"
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .recipes import RECIPES
 
     parser = argparse.ArgumentParser(
         prog="glassnet",
@@ -43,38 +30,26 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"glassnet {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    demo = sub.add_parser(
+    sub.add_parser(
         "demo",
         help="train an MLP on the 1,797 real 8x8 handwritten digits (offline, about 10 s); prints "
-        "test accuracy, confusion matrix and parameter count; writes runs/demo/",
-        description="Train a multilayer perceptron on scikit-learn's handwritten digits and "
-        "write the loss/accuracy curves (curves.png), the confusion matrix and the weights "
-        "(model.safetensors) to runs/demo/.",
+        "test accuracy, confusion matrix and parameter count; writes runs/demo/ (options: "
+        "glassnet demo --help)",
     )
-    _add_common(demo)
-
-    train = sub.add_parser(
+    sub.add_parser(
         "train",
-        help="run a recipe: data + model + training + what it shows, written to runs/RECIPE/",
-        description="Run one recipe. Recipes: "
-        + "; ".join(f"{r.name}: {r.summary}" for r in RECIPES.values()),
+        help="run a recipe: data + model + training + what it shows, written to runs/RECIPE/ "
+        "(glassnet train --help lists them; glassnet train RECIPE --help shows its options)",
     )
-    train.add_argument("recipe", help="recipe name (see `glassnet list`)")
-    _add_common(train)
-    train.add_argument(
-        "--csv", default=None, help="forecast-lstm: a CSV file whose column to forecast"
+    runs = sub.add_parser(
+        "runs",
+        help="the run folders (default: runs/), one line each: when, how far, best metrics",
+        description="List the run folders under FOLDER, one line each: its name, when it last "
+        "changed, the epoch and step it reached and the best value of each metric over its "
+        "epochs (lowest loss or error, highest accuracy), read from its metrics.jsonl.",
     )
-    train.add_argument(
-        "--column", default=None, help="forecast-lstm: the name of the CSV column to forecast"
-    )
-    train.add_argument(
-        "--latent",
-        type=int,
-        default=None,
-        help="the generative recipes: how many numbers in the code or noise (2: the VAE draws "
-        "its latent space as a map)",
-    )
-
+    runs.add_argument("folder", nargs="?", default="runs", help="default: runs")
+    runs.add_argument("--json", action="store_true", help="print JSON, for scripts")
     sub.add_parser("list", help="list the recipes")
 
     sample = sub.add_parser(
@@ -139,29 +114,81 @@ def _playground(args: argparse.Namespace) -> int:
         return 2
 
 
-def _run_recipe(name: str, args: argparse.Namespace) -> int:
-    from .recipes import get_recipe
+def _train_help() -> str:
+    from .recipes import RECIPES
+    from .recipes.options import COMMON
 
+    width = max(len(n) for n in RECIPES)
+    recipes = "\n".join(f"  {r.name:<{width}}  {r.summary}" for r in RECIPES.values())
+    common = ", ".join(o.cli for o in COMMON)
+    return (
+        f"usage: {TRAIN_USAGE}\n\nRun one recipe: its data, model and training, and what the "
+        f"result shows, written to runs/RECIPE/.\n\nrecipes:\n{recipes}\n\ncommon options "
+        f"(each where the recipe takes it): {common}\n"
+    )
+
+
+def _train(argv: Sequence[str], prog: str = "glassnet train", name: str | None = None) -> int:
+    """`glassnet train RECIPE [options]` (or `glassnet demo [options]`, `name` given): every
+    option is read and checked first, and a bad one is a one-line message with exit code 2,
+    before the recipe loads any data."""
+    from .recipes import get_recipe
+    from .recipes.options import OptionError, read
+    from .train.checkpoint import CheckpointManager
+
+    argv = list(argv)
+    if name is None:
+        if argv[:1] in (["-h"], ["--help"]):
+            print(_train_help(), end="")
+            return 0
+        if not argv or argv[0].startswith("-"):
+            print(f"{prog}: give a recipe first: {TRAIN_USAGE}", file=sys.stderr)
+            return 2
+        name, argv = argv[0], argv[1:]
+        prog = f"{prog} {name}"
     try:
         recipe = get_recipe(name)
     except KeyError as err:
         print(f"glassnet: {err.args[0]}", file=sys.stderr)
         return 2
-    kwargs: dict = {"seed": args.seed, "progress": False if args.no_progress else None}
-    if args.epochs is not None:
-        kwargs["epochs"] = args.epochs
-    kwargs["out_dir"] = args.out or f"runs/{name}"
-    # options only some recipes take: passed to those whose run() names them
-    accepted = inspect.signature(recipe.run).parameters
-    for option in ("minutes", "csv", "column", "latent"):
-        value = getattr(args, option, None)
-        if value is None:
-            continue
-        if option not in accepted:
-            print(f"glassnet: recipe {name!r} does not take --{option}", file=sys.stderr)
+    out_default = "runs/demo" if prog == "glassnet demo" else f"runs/{name}"
+    try:
+        kwargs = read(recipe, argv, prog, out_default)
+    except OptionError as error:
+        print(error, file=sys.stderr)
+        return 2
+    except SystemExit as done:  # --help
+        return int(done.code or 0)
+    if kwargs.get("resume"):
+        checkpoints = os.path.join(kwargs["out_dir"], "checkpoints")
+        if not CheckpointManager(checkpoints).paths():
+            print(
+                f"{prog} --resume: no checkpoint in {checkpoints} (run without --resume to "
+                "start fresh)",
+                file=sys.stderr,
+            )
             return 2
-        kwargs[option] = value
     recipe.run(**kwargs)
+    return 0
+
+
+def _runs(args: argparse.Namespace) -> int:
+    from .recipes.runs import as_json, summarize_all, table
+
+    if not os.path.isdir(args.folder):
+        print(
+            f"glassnet runs: no folder {args.folder!r} (a recipe writes its run there: "
+            "glassnet train RECIPE)",
+            file=sys.stderr,
+        )
+        return 2
+    runs = summarize_all(args.folder)
+    if args.json:
+        print(as_json(runs))
+    elif runs:
+        print(table(runs))
+    else:
+        print(f"no runs in {args.folder}")
     return 0
 
 
@@ -199,14 +226,16 @@ def _sample(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # a recipe's options depend on the recipe, so train and demo build their own parsers
+    if argv[:1] == ["train"]:
+        return _train(argv[1:])
+    if argv[:1] == ["demo"]:
+        return _train(argv[1:], prog="glassnet demo", name="digits-mlp")
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.command == "demo":
-        if args.out is None:
-            args.out = "runs/demo"
-        return _run_recipe("digits-mlp", args)
-    if args.command == "train":
-        return _run_recipe(args.recipe, args)
+    if args.command == "runs":
+        return _runs(args)
     if args.command == "sample":
         return _sample(args)
     if args.command == "playground":

@@ -12,24 +12,25 @@ import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from .options import Option, between, choice, existing_file, positive_int, text
+from .options import positive_number as positive_float
+
 
 @dataclass(frozen=True)
 class Recipe:
+    """A registry entry: the name `glassnet train` knows it by, one line saying what it shows,
+    its run(), and the options of its own that the command line offers (the common ones, such as
+    --epochs, come from `options.COMMON` when run() takes them)."""
+
     name: str
     summary: str
     run: Callable[..., dict]
+    options: tuple[Option, ...] = ()
 
 
-def _digits_mlp(**kwargs: object) -> dict:
-    from .digits_mlp import run
-
-    return run(**kwargs)
-
-
-def _toy_mlp(**kwargs: object) -> dict:
-    from .toy_mlp import run
-
-    return run(**kwargs)
+LATENT = Option("latent", positive_int, "how many numbers in the code (or the noise)", "N")
+PROMPT = Option("prompt", text, "the text the samples start from", "TEXT")
+SEQ_LEN = Option("seq_len", positive_int, "characters per training sequence", "N")
 
 
 class _Lazy:
@@ -60,7 +61,7 @@ RECIPES: dict[str, Recipe] = {
         Recipe(
             "digits-mlp",
             "a fully connected network learns the 1,797 real 8x8 handwritten digits (offline)",
-            _digits_mlp,
+            _Lazy("digits_mlp"),
         ),
         Recipe(
             "digits-cnn",
@@ -79,18 +80,39 @@ RECIPES: dict[str, Recipe] = {
             "a 2-layer LSTM learns to write like Shakespeare, one character at a time (Tiny "
             "Shakespeare, downloaded and cached; --minutes sets the time budget, default 20)",
             _Lazy("shakespeare_lstm"),
+            (PROMPT, SEQ_LEN),
         ),
         Recipe(
             "python-gru",
             "a 2-layer GRU learns to write Python from this machine's standard library source "
             "(offline; --minutes, default 10)",
             _Lazy("python_gru"),
+            (PROMPT, SEQ_LEN),
         ),
         Recipe(
             "forecast-lstm",
             "an LSTM forecasts the next value of a time series (a noisy multi-sine signal, or "
             "--csv FILE --column NAME) and is compared with the naive last-value forecast",
             _Lazy("forecast_lstm"),
+            (
+                Option(
+                    "csv",
+                    existing_file,
+                    "a CSV file with a header row",
+                    "FILE",
+                    unset="a noisy multi-sine signal",
+                    requires=("column",),
+                ),
+                Option(
+                    "column",
+                    text,
+                    "the CSV column to forecast",
+                    "NAME",
+                    unset="none",
+                    requires=("csv",),
+                ),
+                Option("window", positive_int, "past values the model sees", "N"),
+            ),
         ),
         Recipe(
             "shakespeare-gpt",
@@ -99,6 +121,23 @@ RECIPES: dict[str, Recipe] = {
             "sample` (offline without Tiny Shakespeare: the Python standard library; --minutes, "
             "default 20)",
             _Lazy("shakespeare_gpt"),
+            (
+                PROMPT,
+                Option("context", positive_int, "characters the model sees at once", "N"),
+                Option(
+                    "corpus",
+                    choice("auto", "shakespeare", "python"),
+                    "the text to learn (auto: Tiny Shakespeare if it can be had, else Python)",
+                    "NAME",
+                ),
+                Option(
+                    "epochs",
+                    positive_float,
+                    "passes over the text (a fraction allowed, e.g. 0.5)",
+                    "N",
+                    unset="as many as the time allows",
+                ),
+            ),
         ),
         Recipe(
             "digits-vit",
@@ -116,33 +155,39 @@ RECIPES: dict[str, Recipe] = {
             "a convolutional autoencoder rebuilds the digits from 16 numbers, against PCA with "
             "16 components (offline)",
             _Lazy("autoencoder", data="digits"),
+            (LATENT,),
         ),
         Recipe(
             "digits-vae",
             "a variational autoencoder learns to draw new digits: samples, a walk through its "
             "latent space, a map of it (--latent 2), test ELBO per epoch (offline)",
             _Lazy("vae", data="digits"),
+            (LATENT,),
         ),
         Recipe(
             "digits-gan",
             "a generator and a discriminator compete until the generator draws digits; "
             "samples, loss curves, pictures as it learns (offline)",
             _Lazy("gan", data="digits"),
+            (LATENT,),
         ),
         Recipe(
             "mnist-ae",
             "the digits-ae recipe on MNIST (data as for mnist-cnn)",
             _Lazy("autoencoder", data="mnist"),
+            (LATENT,),
         ),
         Recipe(
             "mnist-vae",
             "the digits-vae recipe on MNIST (data as for mnist-cnn)",
             _Lazy("vae", data="mnist"),
+            (LATENT,),
         ),
         Recipe(
             "mnist-gan",
             "a DCGAN (convolutional GAN) draws MNIST digits (data as for mnist-cnn)",
             _Lazy("gan", data="mnist"),
+            (LATENT,),
         ),
         Recipe(
             "digits-robustness",
@@ -155,11 +200,23 @@ RECIPES: dict[str, Recipe] = {
             "the guide's scale figures counted, without memory (the meta device): ResNet-50's "
             "25,557,032 parameters against a fully connected first layer's 150,529,000,000",
             _Lazy("scale"),
+            (Option("image_size", positive_int, "the side of the square input image", "N"),),
         ),
         Recipe(
             "spiral-mlp",
             "a small network learns TensorFlow Playground's two-arm spiral (tabular 2-D data)",
-            _toy_mlp,
+            _Lazy("toy_mlp"),
+            (
+                Option(
+                    "dataset",
+                    choice("circle", "xor", "gauss", "spiral", "moons"),
+                    "the toy dataset",
+                    "NAME",
+                ),
+                Option(
+                    "noise", between(0, 50), "noise on TensorFlow Playground's 0 to 50 scale", "N"
+                ),
+            ),
         ),
     )
 }
