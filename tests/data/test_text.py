@@ -206,7 +206,7 @@ def test_unreachable_and_offline(tmp_path, cache, monkeypatch):
         load_tiny_shakespeare()
     with pytest.raises(FileNotFoundError, match="download=False"):
         load_tiny_shakespeare(download=False)
-    from glassnet.recipes.shakespeare_lstm import load_corpus
+    from glassnet.recipes.char_rnn import load_corpus
 
     with pytest.raises(SystemExit, match="set GLASSNET_DATA=/that/folder"):
         load_corpus()
