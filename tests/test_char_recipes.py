@@ -147,3 +147,21 @@ def test_a_fresh_run_clears_old_checkpoints_and_reports_as_it_goes(tmp_path, cap
     assert "removed 3 checkpoints" in out and "validation loss:" in out
     assert "step     4  epoch" in out and "\n  def " in out  # the report line and its sample
     assert result["history"]["step"] == [4]
+
+
+def test_ctrl_c_still_evaluates_and_saves(tmp_path, monkeypatch):
+    original = CharRNNTrainer.train_step
+
+    def train_step(self, batch):
+        if self.global_step == 5:
+            raise KeyboardInterrupt
+        return original(self, batch)
+
+    monkeypatch.setattr(CharRNNTrainer, "train_step", train_step)
+    result = get_recipe("python-gru").run(
+        out_dir=str(tmp_path), max_chars=4_000, embed=8, hidden=16, layers=1, dropout=0.0,
+        batch_size=8, seq_len=16, minutes=None, max_steps=50, verbose=False, progress=False,
+    )  # fmt: skip
+    assert result["stopped"] == "Ctrl-C" and result["steps"] == 5
+    assert np.isfinite(result["val_loss"]) and result["history"]["step"] == [5]
+    assert json.loads((tmp_path / "model.json").read_text())["steps"] == 5
