@@ -130,10 +130,10 @@ def test_save_and_load_with_vocabulary(tmp_path):
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     """The python-gru recipe, tiny: 20,000 characters of the standard library, 8 steps."""
-    from glassnet.recipes.python_gru import run
+    from glassnet.recipes import get_recipe
 
     out = tmp_path_factory.mktemp("python-gru")
-    result = run(
+    result = get_recipe("python-gru").run(
         out_dir=str(out),
         max_chars=20_000,
         max_steps=8,

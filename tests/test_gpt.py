@@ -289,7 +289,16 @@ def test_shakespeare_gpt_recipe_offline(tmp_path, monkeypatch, capsys):
     )
     assert result["steps"] == 3 and np.isfinite(result["val_loss"])
     names = sorted(p.name for p in tmp_path.iterdir() if p.is_file())
-    assert names == ["attention_layer1.png", "loss.png", "model.json", "model.safetensors"]
+    assert names == [
+        "attention_layer1.png",
+        "epochs.csv",
+        "loss.png",
+        "metrics.jsonl",
+        "model.json",
+        "model.safetensors",
+        "steps.csv",
+    ]
+    assert [p.name for p in (tmp_path / "checkpoints").iterdir()] == ["step-000000003.safetensors"]
     assert set(result["generation_speed"]) == {"cached", "uncached"}
     assert main(["sample", str(tmp_path), "--length", "10"]) == 0
     assert capsys.readouterr().out.startswith("def ")

@@ -14,6 +14,9 @@ import glassnet as gn
 from glassnet.data.datasets import text as text_module
 from glassnet.data.datasets.text import (
     CharCorpus,
+    RandomWindows,
+    ShiftingStreams,
+    SlidingWindows,
     StreamBatches,
     Vocabulary,
     load_python_source,
@@ -136,6 +139,43 @@ def test_stream_offset_and_limits(corpus):
         StreamBatches(np.arange(5), 3, 4)
 
 
+def test_shifting_streams_move_their_cut_points_each_epoch(corpus):
+    ids = corpus.train_ids
+    data = ShiftingStreams(ids, 4, 8, generator=Generator(3))
+    assert len(data.generators) == 1 and data.characters > 0
+    firsts = set()
+    for _ in range(12):
+        pairs = list(data)
+        assert len(pairs) == len(data)  # every epoch the same length, whatever its offset
+        first = pairs[0][0].data[0]
+        offset = next(o for o in range(8) if (ids[o : o + 8] == first).all())
+        firsts.add(offset)
+        np.testing.assert_array_equal(pairs[1][0].data[0], ids[offset + 8 : offset + 16])
+    assert len(firsts) > 3  # the offset is drawn afresh
+    assert ShiftingStreams(ids, 4, 8).generators == []  # the global generator by default
+
+
+def test_random_windows_are_an_epoch_of_draws(corpus):
+    data = RandomWindows(corpus.train_ids, 3, 10, batches=5, generator=Generator(0))
+    first, again = list(data), list(data)
+    assert len(first) == len(data) == 5 and first[0][0].shape == (3, 10)
+    assert not np.array_equal(first[0][0].data, again[0][0].data)  # fresh windows each epoch
+    with pytest.raises(ValueError, match="too few"):
+        RandomWindows(corpus.train_ids[:5], 3, 10, batches=5)
+
+
+def test_sliding_windows_score_every_character_once():
+    ids = np.arange(50)
+    windows = SlidingWindows(ids, 16, stride=6, batch_size=2)
+    batches = list(windows)
+    assert len(batches) == len(windows)
+    scored_targets = np.concatenate([t[m] for _, t, m in batches])
+    np.testing.assert_array_equal(np.sort(scored_targets), np.arange(1, 50))
+    assert windows.targets_total == 49
+    with pytest.raises(ValueError, match="stride must be in"):
+        SlidingWindows(ids, 16, stride=0)
+
+
 # -- Tiny Shakespeare: download, cache, offline ---------------------------------------------------
 
 
@@ -206,7 +246,7 @@ def test_unreachable_and_offline(tmp_path, cache, monkeypatch):
         load_tiny_shakespeare()
     with pytest.raises(FileNotFoundError, match="download=False"):
         load_tiny_shakespeare(download=False)
-    from glassnet.recipes.shakespeare_lstm import load_corpus
+    from glassnet.recipes.char_rnn import load_corpus
 
     with pytest.raises(SystemExit, match="set GLASSNET_DATA=/that/folder"):
         load_corpus()

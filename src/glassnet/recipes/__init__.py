@@ -79,14 +79,14 @@ RECIPES: dict[str, Recipe] = {
             "shakespeare-lstm",
             "a 2-layer LSTM learns to write like Shakespeare, one character at a time (Tiny "
             "Shakespeare, downloaded and cached; --minutes sets the time budget, default 20)",
-            _Lazy("shakespeare_lstm"),
+            _Lazy("char_rnn"),
             (PROMPT, SEQ_LEN),
         ),
         Recipe(
             "python-gru",
             "a 2-layer GRU learns to write Python from this machine's standard library source "
             "(offline; --minutes, default 10)",
-            _Lazy("python_gru"),
+            _Lazy("char_rnn", corpus="python", cell="gru", minutes=10.0, sample_chars=300),
             (PROMPT, SEQ_LEN),
         ),
         Recipe(

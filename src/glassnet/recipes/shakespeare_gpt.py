@@ -26,25 +26,30 @@ import os
 import shlex
 import time
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
 from .. import manual_seed
-from ..data.datasets.text import CharCorpus, load_python_source, load_tiny_shakespeare
+from ..data.datasets.text import (
+    CharCorpus,
+    RandomWindows,
+    SlidingWindows,
+    load_python_source,
+    load_tiny_shakespeare,
+)
 from ..data.download import DownloadError
 from ..io import save_model
 from ..models.gpt import GPT
 from ..nn import inference
-from ..nn.utils import clip_grad_norm_
 from ..optim.lr_scheduler import warmup_cosine
-from ..plot import plot_series, plot_token_attention
+from ..plot import plot_token_attention
 from ..random import Generator
 from ..tensor import Tensor
-from .char_rnn import sample_text
-from .console import clock, writer
-from .shakespeare_lstm import load_corpus as load_shakespeare
-
-PROMPTS = {"Tiny Shakespeare": "ROMEO:", "Python standard library source": "def "}
+from ..train import Trainer
+from ..train.checkpoint import CheckpointManager
+from .char_rnn import PROMPTS, Reporter, checkpoint_folder, load_shakespeare, sample_text
+from .console import writer
 
 
 def load_corpus(
@@ -81,34 +86,79 @@ def evaluate_gpt(
 
     The text is read in windows of the model's context that overlap: each starts `stride`
     characters after the one before (half the context by default), and only the characters no
-    earlier window scored count. So every character after the first `context` is predicted from
-    at least ``context - stride`` characters before it, as when the model writes. With
-    ``stride=context`` the windows are disjoint and the first characters of each are predicted
-    from almost nothing: for the 20-minute model that read 1.563 nats/char instead of 1.541."""
-    ids = corpus.split(split)
-    targets_total = len(ids) - 1
-    length = min(model.context, targets_total)
-    stride = length // 2 if stride is None else stride
-    if not 1 <= stride <= length:
-        raise ValueError(f"evaluate_gpt: stride must be in [1, {length}], got {stride}")
-    starts = list(range(0, targets_total - length + 1, stride))
-    if starts[-1] + length < targets_total:  # a last window that ends with the text
-        starts.append(targets_total - length)
-    # window w scores its positions from first[w] on: the targets that earlier windows did not
-    ends = np.array(starts) + length
-    first = np.maximum(np.concatenate([[0], ends[:-1]]) - np.array(starts), 0)
+    earlier window scored count (see `SlidingWindows`). So every character after the first
+    `context` is predicted from at least ``context - stride`` characters before it, as when the
+    model writes. With ``stride=context`` the windows are disjoint and the first characters of
+    each are predicted from almost nothing: for the 20-minute model that read 1.563 nats/char
+    instead of 1.541."""
+    return windows_loss(
+        model, SlidingWindows(corpus.split(split), model.context, stride, batch_size)
+    )
+
+
+def windows_loss(model: GPT, windows: SlidingWindows) -> float:
+    """Mean cross-entropy per scored character (nats) over `windows`, in float64, in eval mode
+    and without gradients."""
     total = 0.0
     with inference(model):
-        for b in range(0, len(starts), batch_size):
-            rows = np.array(starts[b : b + batch_size])[:, None] + np.arange(length + 1)
-            window = ids[rows]
-            logits = model(Tensor(window[:, :-1].astype(np.int64))).data.astype(np.float64)
+        for inputs, targets, scored in windows:
+            logits = model(Tensor(inputs)).data.astype(np.float64)
             top = logits.max(axis=-1, keepdims=True)
             log_z = np.log(np.exp(logits - top).sum(axis=-1)) + top[..., 0]
-            picked = np.take_along_axis(logits, window[:, 1:, None], axis=-1)[..., 0]
-            scored = np.arange(length) >= first[b : b + batch_size, None]
+            picked = np.take_along_axis(logits, targets[..., None], axis=-1)[..., 0]
             total += float(((log_z - picked) * scored).sum())
-    return total / targets_total
+    return total / windows.targets_total
+
+
+class GPTTrainer(Trainer):
+    """A GPT's step on random windows, with a per-step learning-rate schedule of `steps` steps.
+
+    With a time budget of `seconds`, a machine slower than planned moves the schedule on by the
+    clock (`elapsed()`), so that the learning rate still comes down to its end by the end of the
+    budget; training stops once the schedule is complete. Validation data (`SlidingWindows`) is
+    scored by `windows_loss`. Other arguments go to `Trainer`.
+    """
+
+    def __init__(
+        self,
+        model: GPT,
+        optimizer: Any,
+        scheduler: Any,
+        *,
+        steps: int,
+        seconds: float = math.inf,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(
+            model,
+            optimizer,
+            loss_fn=None,
+            metrics=(),
+            scheduler=scheduler,
+            scheduler_interval="step",
+            **kwargs,
+        )
+        self.steps = steps
+        self.seconds = seconds
+
+    def train_step(self, batch: Any) -> dict[str, float]:
+        inputs, targets = batch
+        if math.isfinite(self.seconds):
+            behind = min(self.steps - 1, int(self.steps * self.elapsed() / self.seconds))
+            while self.scheduler.last_epoch < behind:
+                self.scheduler.step()
+        _, loss = self.model(inputs, targets)
+        self.backward(loss)
+        self.optimizer_step()
+        if self.scheduler.last_epoch >= self.steps:
+            self.stop_training = True
+        return {"loss": float(loss.data)}
+
+    def evaluate(self, data: Any) -> dict[str, float]:
+        return {"loss": windows_loss(self.model, data)}
+
+    def get_extra_state(self) -> dict[str, Any]:
+        return {"steps": self.steps}
 
 
 def generation_speed(model: GPT, corpus: CharCorpus, prompt: str) -> dict:
@@ -146,18 +196,23 @@ def run(
     prompt: str | None = None,
     root: str | os.PathLike | None = None,
     seed: int = 0,
+    resume: bool = False,
+    checkpoint_every: int | None = 200,
     progress: bool | None = None,
     verbose: bool = True,
 ) -> dict:
     """Train a GPT for `minutes` (or `max_steps`, or `epochs` passes over the training text's
     characters, whichever ends first); write loss.png, attention_layer*.png, model.safetensors
-    and model.json to `out_dir`. `progress` is accepted for the CLI and unused: the recipe
-    prints a line (and a sample) every `eval_every` seconds instead of a progress bar.
+    and model.json to `out_dir`, checkpoints to its ``checkpoints`` folder every
+    `checkpoint_every` steps (None: after every pass only) and the run log to its metrics.jsonl.
+    ``resume=True`` carries on from the newest checkpoint.
 
     The learning-rate schedule (linear warm-up over `warmup_steps`, then a cosine down to
     `min_lr`) needs its length in steps: with a time budget it is planned from the time of a few
-    trial steps. If the machine then runs slower, the schedule follows the clock instead (it
-    skips ahead), so it still ends with the budget. `eval_every` is in seconds of training."""
+    trial steps (a resumed run keeps the plan it started with). If the machine then runs slower,
+    the schedule follows the clock instead (it skips ahead), so it still ends with the budget.
+    `eval_every` is in seconds of training: a line and a sample are printed that often, and
+    after every pass over the text."""
     say = writer(verbose)
     manual_seed(seed)
     text = load_corpus(corpus, root, say)
@@ -172,7 +227,12 @@ def run(
         by_epochs = max(2, round(epochs * len(text.train_ids) / (batch_size * context)))
         max_steps = by_epochs if max_steps is None else min(max_steps, by_epochs)
     budget = math.inf if minutes is None else 60.0 * minutes
-    steps = plan_steps(model, text, batch_size, budget, max_steps, rng)
+    checkpoints = checkpoint_folder(out_dir, resume, say)
+    found = CheckpointManager(checkpoints, say=say).latest() if resume else None
+    if found is not None:
+        steps = int(found[0]["extra"]["steps"])
+    else:
+        steps = plan_steps(model, text, batch_size, budget, max_steps, rng)
     optimizer = model.configure_optimizer(weight_decay=weight_decay, lr=lr)
     scheduler = warmup_cosine(optimizer, min(warmup_steps, steps - 1), steps, min_lr=min_lr)
     say(
@@ -180,76 +240,63 @@ def run(
         f"({steps * batch_size * context / len(text.train_ids):.1f} epochs)"
         + (f", at most {minutes:g} minutes" if minutes is not None else "")
     )
-
-    history: dict[str, list] = {"step": [], "minutes": [], "loss": [], "val_loss": []}
-    start = last_eval = time.perf_counter()
-    step, running, running_steps, stopped = 0, 0.0, 0, "schedule complete"
-
-    def report() -> None:
-        nonlocal running, running_steps
-        elapsed = time.perf_counter() - start
-        val = evaluate_gpt(model, text)
-        history["step"].append(step)
-        history["minutes"].append(elapsed / 60.0)
-        history["loss"].append(running / max(running_steps, 1))
-        history["val_loss"].append(val)
-        say(
-            f"{clock(elapsed)}  step {step:>5}/{steps}  lr {optimizer.param_groups[0]['lr']:.2e}"
-            f"  train {history['loss'][-1]:.3f}  val {val:.3f} nats/char "
-            f"({val / math.log(2):.2f} bits)  "
-            f"{step * batch_size * context / max(elapsed, 1e-9):,.0f} chars/s"
-        )
-        say("  " + sample_text(model, text, prompt, 200).replace("\n", "\n  "))
-        running, running_steps = 0.0, 0
-
+    # an "epoch": as many random windows as the training text has characters
+    train_data = RandomWindows(
+        text.train_ids,
+        batch_size,
+        context,
+        max(1, len(text.train_ids) // (batch_size * context)),
+        generator=rng,
+    )
+    reporter = Reporter(
+        lambda: evaluate_gpt(model, text),
+        (lambda g: sample_text(model, text, prompt, 200, generator=g)) if verbose else None,
+        say,
+        eval_every,
+        batch_size * context,
+        len(train_data),
+        total_steps=steps,
+        seed=seed,
+    )
+    trainer = GPTTrainer(
+        model,
+        optimizer,
+        scheduler,
+        steps=steps,
+        seconds=budget,
+        callbacks=[reporter],
+        progress=progress,
+        clip_grad_norm=clip,
+        checkpoint_dir=checkpoints,
+        checkpoint_every=checkpoint_every,
+        log_dir=out_dir,
+        say=say,
+    )
+    stopped = "time budget"
     try:
-        while scheduler.last_epoch < steps:
-            elapsed = time.perf_counter() - start
-            if elapsed >= budget:
-                stopped = "time budget"
-                break
-            # a machine slower than planned moves the schedule on by the clock, so that the
-            # learning rate still comes down to min_lr by the end of the time budget
-            while scheduler.last_epoch < min(steps - 1, int(steps * elapsed / budget)):
-                scheduler.step()
-            inputs, targets = text.batch(batch_size, context, generator=rng)
-            _, loss = model(inputs, targets)
-            optimizer.zero_grad()
-            loss.backward()
-            clip_grad_norm_(model.parameters(), clip)
-            optimizer.step()
-            scheduler.step()
-            value = float(loss.data)
-            if not math.isfinite(value):
-                raise FloatingPointError(
-                    f"shakespeare-gpt: the loss became {value} at step {step}; try a lower lr"
-                )
-            step += 1
-            running += value
-            running_steps += 1
-            if time.perf_counter() - last_eval >= eval_every:
-                report()
-                last_eval = time.perf_counter()
+        trainer.fit(
+            train_data,
+            val_data=SlidingWindows(text.val_ids, model.context),
+            max_steps=steps,
+            minutes=minutes,
+            resume=resume,
+        )
+        if scheduler.last_epoch >= steps:
+            stopped = "schedule complete"
     except KeyboardInterrupt:
         stopped = "Ctrl-C"
         say("\nstopped by Ctrl-C: evaluating and saving the model as it is")
-    if running_steps or not history["step"]:
-        report()
-    seconds = time.perf_counter() - start
+        reporter.report(trainer)
+    step, seconds = trainer.global_step, trainer.elapsed()
 
-    os.makedirs(out_dir, exist_ok=True)
     files = [
-        plot_series(
-            history["minutes"],
-            {"training (running mean)": history["loss"], "validation": history["val_loss"]},
+        reporter.plot(
             os.path.join(out_dir, "loss.png"),
-            xlabel="minutes of training",
-            ylabel="cross-entropy (nats per character)",
-            title=f"shakespeare-gpt: GPT {n_layers}x{d_model} on {text.name}",
+            f"shakespeare-gpt: GPT {n_layers}x{d_model} on {text.name}",
         )
     ]
     files += plot_attention(model, text, out_dir)
-    val_loss = history["val_loss"][-1]
+    val_loss = reporter.curve["val_loss"][-1]
     files += save_model(
         model,
         os.path.join(out_dir, "model.safetensors"),
@@ -276,7 +323,7 @@ def run(
     say(f"try: glassnet sample {files[-1]} --prompt {shlex.quote(prompt)} --length 500")
     return {
         "val_loss": val_loss,
-        "history": history,
+        "history": reporter.curve,
         "steps": step,
         "seconds": seconds,
         "stopped": stopped,

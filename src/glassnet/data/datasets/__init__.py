@@ -7,6 +7,9 @@ from .idx import read_idx
 from .mnist import MNIST, FashionMNIST, load_fashion_mnist, load_mnist
 from .text import (
     CharCorpus,
+    RandomWindows,
+    ShiftingStreams,
+    SlidingWindows,
     StreamBatches,
     Vocabulary,
     load_python_source,
@@ -35,6 +38,9 @@ __all__ = [
     "Digits",
     "FashionMNIST",
     "MNIST",
+    "RandomWindows",
+    "ShiftingStreams",
+    "SlidingWindows",
     "StreamBatches",
     "Vocabulary",
     "as_tensor_dataset",

@@ -11,6 +11,10 @@ one prediction. Two ways to cut the text into batches:
   over (detached from the graph) is truncated backpropagation through time: the model remembers
   further back than the T steps the gradient flows through.
 
+For a training loop, `ShiftingStreams` and `RandomWindows` are whole epochs of these batches (the
+streams shifted by a random offset each time, or a number of random-window batches), and
+`SlidingWindows` reads a text for evaluation, every character scored once.
+
 Two corpora: Tiny Shakespeare (about 1.1 million characters of plays, downloaded once and cached,
 see `glassnet.data.download`), and the Python standard library's own source files, read from this
 machine's Python installation, so that a model can learn to write Python without any download.
@@ -181,6 +185,13 @@ def random_windows(
     """`batch_size` windows of `seq_len` + 1 consecutive entries of `ids` at random starts, as
     (inputs, targets) int64 Tensors of shape (batch_size, seq_len): each window's first
     `seq_len` entries and its last `seq_len` (so ``targets[:, :-1] == inputs[:, 1:]``)."""
+    _check_windows(ids, batch_size, seq_len, name)
+    starts = as_rng(generator).integers(0, len(ids) - seq_len, size=batch_size)
+    windows = ids[starts[:, None] + np.arange(seq_len + 1)]
+    return Tensor(windows[:, :-1]), Tensor(windows[:, 1:])
+
+
+def _check_windows(ids: np.ndarray, batch_size: int, seq_len: int, name: str) -> None:
     checks.positive_int(batch_size, "batch_size", name)
     checks.positive_int(seq_len, "seq_len", name)
     if len(ids) < seq_len + 1:
@@ -188,9 +199,6 @@ def random_windows(
             f"{name}: {len(ids):,} characters are too few for windows of seq_len + 1 = "
             f"{seq_len + 1}"
         )
-    starts = as_rng(generator).integers(0, len(ids) - seq_len, size=batch_size)
-    windows = ids[starts[:, None] + np.arange(seq_len + 1)]
-    return Tensor(windows[:, :-1]), Tensor(windows[:, 1:])
 
 
 class StreamBatches:
@@ -234,6 +242,123 @@ class StreamBatches:
     def characters(self) -> int:
         """How many targets one pass holds (each stream's characters but the first)."""
         return self.streams.shape[0] * (self.streams.shape[1] - 1)
+
+
+class ShiftingStreams:
+    """`StreamBatches` whose cut points move: each pass (epoch) starts the streams at a new random
+    offset in ``[0, seq_len)``, so the window boundaries fall elsewhere every time.
+
+    Every pass has the same number of batches (each stream is as long as the largest offset
+    allows), so ``len()`` is known before the offset is drawn. The offset comes from
+    `generator` (glassnet's global one by default); a generator given here is listed in
+    ``generators``, which is where a `Trainer` looks for the random streams to checkpoint.
+
+    Iterating gives (inputs, targets) pairs of int64 Tensors of shape (batch_size, T).
+    """
+
+    def __init__(
+        self,
+        ids: np.ndarray,
+        batch_size: int,
+        seq_len: int,
+        generator: Generator | np.random.Generator | None = None,
+    ) -> None:
+        checks.positive_int(seq_len, "seq_len", "ShiftingStreams")
+        self.ids = ids
+        self.seq_len = seq_len
+        self.usable = len(ids) - (seq_len - 1)  # what every offset leaves
+        self.generators = [] if generator is None else [generator]
+        self._first = StreamBatches(ids[: max(self.usable, 0)], batch_size, seq_len)
+        self.batch_size = batch_size
+
+    def __len__(self) -> int:
+        return len(self._first)
+
+    def __iter__(self) -> Iterator[tuple[Tensor, Tensor]]:
+        rng = as_rng(self.generators[0] if self.generators else None)
+        offset = int(rng.integers(self.seq_len))
+        ids = self.ids[offset : offset + self.usable]
+        return iter(StreamBatches(ids, self.batch_size, self.seq_len))
+
+    @property
+    def characters(self) -> int:
+        """How many targets one pass holds."""
+        return self._first.characters
+
+
+class RandomWindows:
+    """An "epoch" of `batches` batches of random windows (see `random_windows`), drawn afresh
+    from `generator` each time it is iterated: training data for a model that reads windows
+    rather than streams (a GPT). ``generators`` lists `generator` for a `Trainer`'s checkpoints.
+    """
+
+    def __init__(
+        self,
+        ids: np.ndarray,
+        batch_size: int,
+        seq_len: int,
+        batches: int,
+        generator: Generator | np.random.Generator | None = None,
+    ) -> None:
+        checks.positive_int(batches, "batches", "RandomWindows")
+        _check_windows(ids, batch_size, seq_len, "RandomWindows")
+        self.ids = ids
+        self.batch_size = batch_size
+        self.seq_len = seq_len
+        self.batches = batches
+        self.generators = [] if generator is None else [generator]
+
+    def __len__(self) -> int:
+        return self.batches
+
+    def __iter__(self) -> Iterator[tuple[Tensor, Tensor]]:
+        generator = self.generators[0] if self.generators else None
+        for _ in range(self.batches):
+            yield random_windows(self.ids, self.batch_size, self.seq_len, generator)
+
+
+class SlidingWindows:
+    """`ids` read in overlapping windows of `length` characters for evaluation, each character
+    scored exactly once.
+
+    Each window starts `stride` characters after the one before (half the window by default)
+    and scores only the positions no earlier window scored, so every character after the first
+    `length` is predicted from at least ``length - stride`` characters before it, as when the
+    model writes. Iterating gives (inputs, targets, scored) triples of batches of up to
+    `batch_size` windows: int64 arrays of shape (B, length) and a boolean mask of the same shape.
+    ``targets_total`` is how many characters are scored in all.
+    """
+
+    def __init__(
+        self, ids: np.ndarray, length: int, stride: int | None = None, batch_size: int = 32
+    ) -> None:
+        checks.positive_int(batch_size, "batch_size", "SlidingWindows")
+        self.ids = ids
+        self.targets_total = len(ids) - 1
+        self.length = min(length, self.targets_total)
+        self.stride = self.length // 2 if stride is None else stride
+        if not 1 <= self.stride <= self.length:
+            raise ValueError(
+                f"SlidingWindows: stride must be in [1, {self.length}], got {self.stride}"
+            )
+        starts = list(range(0, self.targets_total - self.length + 1, self.stride))
+        if starts[-1] + self.length < self.targets_total:  # a last window that ends with the text
+            starts.append(self.targets_total - self.length)
+        self.starts = np.array(starts)
+        # window w scores its positions from first[w] on: the targets earlier windows did not
+        ends = self.starts + self.length
+        self.first = np.maximum(np.concatenate([[0], ends[:-1]]) - self.starts, 0)
+        self.batch_size = batch_size
+
+    def __len__(self) -> int:
+        return -(-len(self.starts) // self.batch_size)
+
+    def __iter__(self) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        for b in range(0, len(self.starts), self.batch_size):
+            rows = self.starts[b : b + self.batch_size, None] + np.arange(self.length + 1)
+            window = self.ids[rows].astype(np.int64)
+            scored = np.arange(self.length) >= self.first[b : b + self.batch_size, None]
+            yield window[:, :-1], window[:, 1:], scored
 
 
 # -- the corpora ----------------------------------------------------------------------------------
