@@ -61,8 +61,9 @@ class GAN(Module):
         label_smoothing: one-sided label smoothing: the discriminator's target for real images
             is ``1 - label_smoothing``.
 
-    Submodules: ``generator`` and ``discriminator``. Use one optimizer for each network's
-    parameters and `train_step` (or `discriminator_step` then `generator_step`).
+    Submodules: ``generator`` and ``discriminator``. Train it with one optimizer for each
+    network's parameters, taking turns: `glassnet.recipes.gan.GANTrainer` does that with
+    `discriminator_loss` and `generator_loss`.
 
     Shape:
         ``generator``: ``(N, latent_dim)`` -> ``(N, *image_shape)``; ``discriminator``:
@@ -73,7 +74,8 @@ class GAN(Module):
         >>> gan = GAN((1, 8, 8), latent_dim=32, hidden=(128, 256))
         >>> d_opt = Adam(gan.discriminator.parameters(), lr=2e-4, betas=(0.5, 0.999))
         >>> g_opt = Adam(gan.generator.parameters(), lr=2e-4, betas=(0.5, 0.999))
-        >>> logs = gan.train_step(real_images, d_opt, g_opt)
+        >>> trainer = GANTrainer(gan, {"discriminator": d_opt, "generator": g_opt})
+        >>> history = trainer.fit(DataLoader(TensorDataset(images), batch_size=32), epochs=10)
         >>> gan.sample(16).shape
         (16, 1, 8, 8)
     """
@@ -152,41 +154,6 @@ class GAN(Module):
         discriminator's scores on the generated images against the label 1 ("real")."""
         scores = self.discriminator(fake)
         return F.binary_cross_entropy_with_logits(scores, full_like(scores, 1.0))
-
-    def discriminator_step(self, real: Tensor, fake: Tensor, optimizer: Any) -> dict[str, float]:
-        """One update of the discriminator on a batch of real and one of generated images (the
-        generated ones are detached: no gradient reaches the generator)."""
-        loss, real_scores, fake_scores = self.discriminator_loss(real, fake.detach())
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        return {
-            "d_loss": float(loss.data),
-            "d_real": float(real_scores.sigmoid().data.mean()),
-            "d_fake": float(fake_scores.sigmoid().data.mean()),
-        }
-
-    def generator_step(self, fake: Tensor, optimizer: Any) -> dict[str, float]:
-        """One update of the generator through the discriminator's judgement of `fake` (made
-        by the generator with its graph kept). Only `optimizer`'s parameters move; the
-        discriminator's gradients are left for its next zero_grad."""
-        loss = self.generator_loss(fake)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        return {"g_loss": float(loss.data)}
-
-    def train_step(
-        self, real: Tensor, d_optimizer: Any, g_optimizer: Any, z: Tensor | None = None
-    ) -> dict[str, float]:
-        """One round of the game on a batch of real images: the discriminator learns on real
-        and freshly generated images, then the generator learns from the updated
-        discriminator's scores on the same generated images. Returns d_loss, g_loss and the
-        discriminator's mean probabilities "real" on real (d_real) and generated (d_fake)."""
-        fake = self(self.noise(len(real)) if z is None else z)
-        logs = self.discriminator_step(real, fake, d_optimizer)
-        logs.update(self.generator_step(fake, g_optimizer))
-        return logs
 
     def extra_repr(self) -> str:
         kind = "dcgan" if self.conv else "mlp"

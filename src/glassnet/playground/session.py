@@ -2,11 +2,12 @@
 
 A `TrainingSession` holds the points of a toy dataset (or of an uploaded CSV file), the input
 features computed from them, a glassnet `MLP`, its loss and its optimizer. `train_epoch` makes one
-pass over the training points in mini-batches, exactly as a script would (`loss.backward()`,
-`optimizer.step()`); `train_update` does what one update of a playing page does: a whole epoch, or
-at most `STEPS_PER_UPDATE` of its mini-batches when it has more (batch size 1), so the page keeps
-moving. `snapshot` reads what the page draws: the output over a grid of the plane, every neuron's
-own small heatmap, the weights and the losses. When the loss turns NaN or infinite, or explodes,
+pass over the training points in mini-batches, each one `step` of glassnet's `Trainer` (the loss
+plus the regularisation penalty, `backward()`, `optimizer.step()`), as a script's training
+would; `train_update` does what one update of a playing page does: a whole epoch, or at most
+`STEPS_PER_UPDATE` of its mini-batches when it has more (batch size 1), so the page keeps moving.
+`snapshot` reads what the page draws: the output over a grid of the plane, every neuron's own
+small heatmap, the weights and the losses. When the loss turns NaN or infinite, or explodes,
 training stops on the last good weights and `diverged` says what happened. `backprop` steps one
 training example forward and backward through a copy of the network (glassnet's autograd, with
 `retain_grad` on every layer's values) and returns every neuron's value and every weight's
@@ -37,9 +38,11 @@ from ..meta import device
 from ..models.mlp import MLP
 from ..nn.init import kaiming_uniform_, uniform_
 from ..nn.layers import BCEWithLogitsLoss, CrossEntropyLoss, Dropout, Linear, MSELoss
+from ..nn.module import Module
 from ..optim import SGD, Adam, Optimizer
 from ..random import Generator
 from ..tensor import Tensor
+from ..train import Trainer, TrainingDiverged
 from .settings import FEATURES, UPLOADED, Settings, SettingsError, format_query
 from .upload import Upload
 
@@ -116,6 +119,29 @@ def make_points(settings: Settings) -> tuple[np.ndarray, np.ndarray]:
 _DATA_FIELDS = ("dataset", "noise", "train_percent", "seed", "classes")
 _NETWORK_FIELDS = ("features", "hidden", "activation", "dropout")
 _TRAINING_FIELDS = ("learning_rate", "regularization", "regularization_rate", "batch_size")
+
+
+class PenalizedTrainer(Trainer):
+    """The Trainer with the playground's step: the data loss plus `penalty()` (L1 or L2
+    regularisation of the weights, or None), backpropagated together; logs the data loss."""
+
+    def __init__(
+        self,
+        model: Module,
+        optimizer: Optimizer,
+        loss_fn: Callable[[Tensor, Tensor], Tensor],
+        penalty: Callable[[], Tensor | None],
+    ) -> None:
+        super().__init__(model, optimizer, loss_fn, metrics=(), progress=False)
+        self.penalty = penalty
+
+    def train_step(self, batch: tuple[Tensor, Tensor]) -> dict[str, float]:
+        inputs, targets = batch
+        loss = self.loss_fn(self.model(inputs), targets)
+        penalty = self.penalty()
+        self.backward(loss if penalty is None else loss + penalty)
+        self.optimizer_step()
+        return {"loss": float(loss.data)}
 
 
 class TrainingSession:
@@ -223,7 +249,7 @@ class TrainingSession:
             self.loss_fn = MSELoss()
         else:
             self.loss_fn = BCEWithLogitsLoss()
-        self.optimizer = self._make_optimizer()
+        self._new_optimizer()
         self.epoch = 0
         self._order: np.ndarray | None = None  # the epoch under way: its shuffled points
         self._cursor = 0  # how many of them it has trained on
@@ -233,14 +259,16 @@ class TrainingSession:
         self._loss_before_training = self.train_loss
         self.history: list[tuple[int, float, float]] = [(0, self.train_loss, self.test_loss)]
 
-    def _make_optimizer(self) -> Optimizer:
+    def _new_optimizer(self) -> None:
+        """A fresh optimizer of the settings' kind, and the Trainer that steps it."""
         s = self.settings
         params = self.model.parameters()
         if s.optimizer == "adam":
-            return Adam(params, lr=s.learning_rate)
-        return SGD(
-            params, lr=s.learning_rate, momentum=MOMENTUM if s.optimizer == "momentum" else 0
-        )
+            self.optimizer: Optimizer = Adam(params, lr=s.learning_rate)
+        else:
+            momentum = MOMENTUM if s.optimizer == "momentum" else 0
+            self.optimizer = SGD(params, lr=s.learning_rate, momentum=momentum)
+        self.trainer = PenalizedTrainer(self.model, self.optimizer, self.loss_fn, self._penalty)
 
     @property
     def linears(self) -> list[Linear]:
@@ -268,7 +296,7 @@ class TrainingSession:
             self.reset()
             return "network"
         if "optimizer" in changed:
-            self.optimizer = self._make_optimizer()
+            self._new_optimizer()
             return "training"
         if changed & set(_TRAINING_FIELDS):
             for group in self.optimizer.param_groups:
@@ -346,23 +374,20 @@ class TrainingSession:
         while self._cursor < len(order) and (max_steps is None or steps < max_steps):
             start = self._cursor
             batch = order[start : start + size]
-            loss = self.loss_fn(self.model(inputs[batch]), targets[batch])
-            penalty = self._penalty()
-            self.optimizer.zero_grad()
-            (loss if penalty is None else loss + penalty).backward()
-            self.optimizer.step()
+            try:
+                self.trainer.step((inputs[batch], targets[batch]))
+            except TrainingDiverged:  # raised before this batch changed any weight
+                bad_batch = start // size + 1
+                break
             self._cursor = min(start + size, len(order))
             steps += 1
-            if not math.isfinite(loss.item()):
-                bad_batch = -(-self._cursor // size)
-                break
         train_loss, test_loss = self._losses() if bad_batch is None else (math.nan, math.nan)
         problem = self._divergence(train_loss, bad_batch)
         if problem is not None:
             for name, p in self.model.named_parameters():
                 p.data[...] = self._epoch_start[name]
             self._order, self._cursor = None, 0
-            self.optimizer = self._make_optimizer()
+            self._new_optimizer()
             self.train_loss, self.test_loss = self._losses()
             self.diverged = (
                 f"Training stopped in epoch {self.epoch + 1}: {problem}. The network is back at "

@@ -4,8 +4,9 @@ The generator turns 32 (digits) or 64 (MNIST) random numbers into an image; the 
 scores images as real or generated. Every batch, the discriminator takes one Adam step on real
 images and on the generator's newest ones (real labelled 0.9: one-sided label smoothing), then
 the generator takes one Adam step on the non-saturating loss -log D(G(z)), with its own
-optimizer, so each step moves only its own network. On the digits both are fully connected
-networks; on MNIST they are DCGAN's convolutional pair. It writes:
+optimizer, so each step moves only its own network (`GANTrainer`: the one Trainer with that
+step). On the digits both are fully connected networks; on MNIST they are DCGAN's convolutional
+pair. It writes:
 
 - samples.png: generated images with the judge's label (a classifier trained on the real
   images), and how many of 1,000 samples it is sure of and which digits they cover (a GAN that
@@ -13,7 +14,9 @@ networks; on MNIST they are DCGAN's convolutional pair. It writes:
 - losses.png: both networks' losses per epoch (they do not fall together: each one's gain is
   the other's loss), and discriminator.png: its mean probability "real" on real and generated
   images;
-- progress/samples_epoch_*.png: the same noise drawn as training goes on; model.safetensors.
+- progress/samples_epoch_*.png: the same noise drawn as training goes on; model.safetensors;
+- metrics.jsonl, epochs.csv, steps.csv: the run's log; checkpoints/: the newest checkpoints, to
+  resume from (`run(resume=True)`).
 
 Training is seeded: the same seed gives the same numbers. Digits (offline;
 `glassnet train digits-gan`) or MNIST (`glassnet train mnist-gan`).
@@ -26,10 +29,7 @@ Measured with seed 0 on one core: on the digits, 150 epochs (12 s): the judge is
 from __future__ import annotations
 
 import os
-import sys
-import time
-
-import numpy as np
+from typing import Any
 
 from .. import randn
 from ..data import DataLoader, TensorDataset
@@ -37,13 +37,10 @@ from ..io import save_model
 from ..models import GAN
 from ..optim import Adam
 from ..plot import plot_image_mosaic, plot_series
+from ..tensor import Tensor
+from ..train import Callback, Trainer
 from .common import image_extras
-from .generative import (
-    begin,
-    judge_samples,
-    snapshot_epochs,
-    train_judge,
-)
+from .generative import Say, begin, judge_samples, snapshot_epochs, train_judge
 
 SETTINGS = {
     # epochs, batch size, learning rate, noise size, convolutional
@@ -52,46 +49,101 @@ SETTINGS = {
 }
 
 
-def train_gan(
-    model: GAN,
-    loader: DataLoader,
-    epochs: int,
-    lr: float,
-    out_dir: str,
-    say,
-    progress_z=None,
-    progress: bool | None = None,
-) -> dict[str, list[float]]:
-    """Alternate the two networks' Adam steps (betas (0.5, 0.999), as in DCGAN) over `epochs`
-    passes of `loader`; returns each epoch's mean d_loss, g_loss, d_real and d_fake. The
-    images drawn from `progress_z` are saved to progress/ at some epochs; `progress` shows a
-    bar over each epoch's batches (by default when stderr is a terminal)."""
-    from tqdm.auto import tqdm
+class GANTrainer(Trainer):
+    """The Trainer for a `GAN`: each batch of real images is one round of the game.
 
-    show = sys.stderr.isatty() if progress is None else progress
-    d_optimizer = Adam(model.discriminator.parameters(), lr=lr, betas=(0.5, 0.999))
-    g_optimizer = Adam(model.generator.parameters(), lr=lr, betas=(0.5, 0.999))
-    snapshots = snapshot_epochs(epochs)
-    every = max(1, epochs // 25)
-    history: dict[str, list[float]] = {}
-    for epoch in range(1, epochs + 1):
-        bar = tqdm(loader, desc=f"epoch {epoch}/{epochs}", disable=not show, leave=False)
-        steps = [model.train_step(real, d_optimizer, g_optimizer) for real, _ in bar]
-        for key in steps[0]:
-            history.setdefault(key, []).append(float(np.mean([s[key] for s in steps])))
-        if epoch % every == 0 or epoch == 1 or epoch in snapshots:
-            say(
-                f"epoch {epoch:4d}  d_loss {history['d_loss'][-1]:.4f}  g_loss "
-                f"{history['g_loss'][-1]:.4f}  D(real) {history['d_real'][-1]:.3f}  D(fake) "
-                f"{history['d_fake'][-1]:.3f}"
+    The discriminator takes a step on the real images and on freshly generated ones (detached:
+    no gradient reaches the generator), then the generator takes a step through the updated
+    discriminator's scores on the same generated images. Each optimizer covers one network, so
+    each step moves only its own; gradients are cleared before each backward, so none leaks
+    from one player's step into the other's. The epoch's logs are the means of d_loss, g_loss
+    and the discriminator's probability "real" on real (d_real) and generated (d_fake) images.
+
+    Args:
+        model: the GAN.
+        optimizers: ``{"discriminator": ..., "generator": ...}``, each over that network's
+            parameters.
+        **kwargs: the `Trainer`'s other arguments (callbacks, checkpoint_dir, log_dir...).
+    """
+
+    def __init__(self, model: GAN, optimizers: dict[str, Any], **kwargs: Any) -> None:
+        if not isinstance(model, GAN):
+            raise TypeError(f"GANTrainer: model must be a GAN, got {type(model).__name__}")
+        if not isinstance(optimizers, dict) or set(optimizers) != {"discriminator", "generator"}:
+            got = sorted(optimizers) if isinstance(optimizers, dict) else type(optimizers).__name__
+            raise ValueError(
+                "GANTrainer: optimizers must be a dict with the keys 'discriminator' and "
+                f"'generator', got {got}"
             )
-        if progress_z is not None and epoch in snapshots:
+        if kwargs.get("accumulate_grad_batches", 1) != 1:
+            raise ValueError(
+                "GANTrainer: both players step on every batch, so accumulate_grad_batches must "
+                f"be 1, got {kwargs['accumulate_grad_batches']!r}"
+            )
+        kwargs.setdefault("loss_fn", None)
+        kwargs.setdefault("metrics", ())
+        super().__init__(model, optimizers, **kwargs)
+
+    def train_step(self, batch: Any) -> dict[str, float]:
+        real = batch[0] if isinstance(batch, tuple | list) else batch
+        fake = self.model(self.model.noise(len(real)))
+        logs = self.discriminator_step(real, fake)
+        logs.update(self.generator_step(fake))
+        return logs
+
+    def discriminator_step(self, real: Tensor, fake: Tensor) -> dict[str, float]:
+        """One update of the discriminator on real images and generated ones (detached)."""
+        loss, real_scores, fake_scores = self.model.discriminator_loss(real, fake.detach())
+        self.optimizers["discriminator"].zero_grad()  # the generator's step left some here
+        self.backward(loss)
+        self.optimizer_step("discriminator")
+        return {
+            "d_loss": float(loss.data),
+            "d_real": float(real_scores.sigmoid().data.mean()),
+            "d_fake": float(fake_scores.sigmoid().data.mean()),
+        }
+
+    def generator_step(self, fake: Tensor) -> dict[str, float]:
+        """One update of the generator through the discriminator's judgement of `fake` (made
+        with its graph kept). Only the generator's optimizer steps; the gradients this leaves
+        in the discriminator are cleared before its next step."""
+        loss = self.model.generator_loss(fake)
+        self.optimizers["generator"].zero_grad()
+        self.backward(loss)
+        self.optimizer_step("generator")
+        return {"g_loss": float(loss.data)}
+
+
+class EpochReport(Callback):
+    """Prints the epoch's means of both losses and of D's beliefs at the first epoch, every
+    `every` epochs and at the `also` epochs."""
+
+    def __init__(self, say: Say, every: int, also: set[int]) -> None:
+        self.say, self.every, self.also = say, every, also
+
+    def on_epoch_end(self, trainer: Trainer, epoch: int, logs: dict[str, float]) -> None:
+        if epoch % self.every == 0 or epoch == 1 or epoch in self.also:
+            self.say(
+                f"epoch {epoch:4d}  d_loss {logs['d_loss']:.4f}  g_loss {logs['g_loss']:.4f}  "
+                f"D(real) {logs['d_real']:.3f}  D(fake) {logs['d_fake']:.3f}"
+            )
+
+
+class ProgressPictures(Callback):
+    """Draws the noise `z` through the generator at the `epochs` given, into
+    `out_dir`/progress/samples_epoch_NNN.png (the same noise each time: the pictures show the
+    generator learning)."""
+
+    def __init__(self, z: Tensor, epochs: set[int], out_dir: str) -> None:
+        self.z, self.epochs, self.out_dir = z, epochs, out_dir
+
+    def on_epoch_end(self, trainer: Trainer, epoch: int, logs: dict[str, float]) -> None:
+        if epoch in self.epochs:
             plot_image_mosaic(
-                model.sample(len(progress_z), z=progress_z),
-                os.path.join(out_dir, "progress", f"samples_epoch_{epoch:03d}.png"),
+                trainer.model.sample(len(self.z), z=self.z),
+                os.path.join(self.out_dir, "progress", f"samples_epoch_{epoch:03d}.png"),
                 title=f"epoch {epoch}: the same noise, drawn by the generator",
             )
-    return history
 
 
 def run(
@@ -110,9 +162,14 @@ def run(
     seed: int = 0,
     progress: bool | None = None,
     verbose: bool = True,
+    resume: bool = False,
+    checkpoint_every: int | None = None,
 ) -> dict:
     """Train a GAN on `data` ("digits" or "mnist"); judge its samples, draw, save. Options left
-    at None take the dataset's settings (`SETTINGS`)."""
+    at None take the dataset's settings (`SETTINGS`). Checkpoints go to `out_dir`/checkpoints
+    after every epoch (and every `checkpoint_every` steps); `resume=True` carries on from the
+    newest one, to the same numbers as a run that never stopped. The run's log (metrics.jsonl,
+    epochs.csv, steps.csv) goes to `out_dir`."""
     say, (x_train, y_train), (x_test, y_test), described = begin("gan", data, split, seed, verbose)
     chosen = dict(SETTINGS[data])
     given = {"epochs": epochs, "batch_size": batch_size, "lr": lr, "latent": latent, "conv": conv}
@@ -130,25 +187,34 @@ def run(
         shuffle=True,
         drop_last=True,
     )
-    start = time.perf_counter()
-    history = train_gan(
+    optimizers = {
+        name: Adam(getattr(model, name).parameters(), lr=chosen["lr"], betas=(0.5, 0.999))
+        for name in ("discriminator", "generator")
+    }
+    snapshots = snapshot_epochs(chosen["epochs"])
+    trainer = GANTrainer(
         model,
-        loader,
-        chosen["epochs"],
-        chosen["lr"],
-        out_dir,
-        say,
-        progress_z=randn(64, chosen["latent"]),
+        optimizers,
+        callbacks=[
+            EpochReport(say, max(1, chosen["epochs"] // 25), snapshots),
+            ProgressPictures(randn(64, chosen["latent"]), snapshots, out_dir),
+        ],
         progress=progress,
+        checkpoint_dir=os.path.join(out_dir, "checkpoints"),
+        checkpoint_every=checkpoint_every,
+        log_dir=out_dir,
+        say=say,
     )
-    seconds = time.perf_counter() - start
+    trainer.fit(loader, chosen["epochs"], resume=resume)
+    history = trainer.history.history
+    seconds = trainer.elapsed()
     say(f"\ntrained {chosen['epochs']} epochs in {seconds:.1f} s")
 
     os.makedirs(out_dir, exist_ok=True)
     quality, samples_file = judge_samples(
         judge, model.sample(samples), out_dir, f"{data} GAN samples", say
     )
-    epochs_axis = range(1, chosen["epochs"] + 1)
+    epochs_axis = trainer.history.epochs
     files = [
         samples_file,
         plot_series(
