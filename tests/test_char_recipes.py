@@ -164,4 +164,4 @@ def test_ctrl_c_still_evaluates_and_saves(tmp_path, monkeypatch):
     )  # fmt: skip
     assert result["stopped"] == "Ctrl-C" and result["steps"] == 5
     assert np.isfinite(result["val_loss"]) and result["history"]["step"] == [5]
-    assert json.loads((tmp_path / "model.json").read_text())["steps"] == 5
+    assert json.loads((tmp_path / "model.json").read_text())["extras"]["steps"] == 5

@@ -167,11 +167,11 @@ def test_recipe_help_shows_its_own_options_with_defaults_from_run(capsys) -> Non
     assert "passes over the training data (default: 20)" in out
     assert "(default: no time limit)" in out  # minutes=None in run()
     assert "runs/forecast-lstm" in out
-    assert "--latent" not in out and "--resume" not in out and "--device" not in out
+    assert "--latent" not in out and "--device" not in out and "--resume" in out
     out = _help(capsys, "train", "digits-vae", "--help")
     assert "--latent N" in out and "(default: 8)" in out and "--csv" not in out
     out = _help(capsys, "train", "shakespeare-lstm", "--help")
-    assert "--prompt TEXT" in out and "'ROMEO:'" in out and "--max-steps" in out
+    assert "--prompt TEXT" in out and "--max-steps" in out and "--checkpoint-every N" in out
 
 
 def test_common_options_are_offered_only_where_run_takes_them(capsys) -> None:
@@ -225,7 +225,7 @@ def test_options_reach_run_as_keyword_arguments(monkeypatch, tmp_path) -> None:
         ("forecast-lstm", ["--csv", "no/such.csv", "--column", "y"], "--csv must be an existing"),
         ("forecast-lstm", ["--column", "y"], "--column needs --csv too"),
         ("digits-cnn", ["--device", "cuda"], "cuda is not available: glassnet has no GPU backend"),
-        ("digits-cnn", ["--resume"], "recipe 'digits-cnn' cannot resume"),
+        ("scale", ["--resume"], "recipe 'scale' cannot resume"),
         ("scale", ["--epochs", "3"], "recipe 'scale' does not take --epochs"),
         ("spiral-mlp", ["--latent", "2"], "recipe 'spiral-mlp' does not take --latent"),
         ("spiral-mlp", ["--dataset", "blobs"], "--dataset must be one of circle, xor"),

@@ -159,6 +159,13 @@ COMMON: tuple[Option, ...] = (
     Option("device", device, "where to train (cpu: glassnet has no GPU backend yet)", "DEVICE"),
     Option("resume", None, "continue from the last checkpoint in the run folder", switch=True),
     Option(
+        "checkpoint_every",
+        positive_int,
+        "also checkpoint every N steps (besides each epoch's end)",
+        "N",
+        unset="at epoch ends only",
+    ),
+    Option(
         "progress", None, "no progress bar, even on a terminal", flag="--no-progress", switch=False
     ),
 )

@@ -42,6 +42,7 @@ class RunLog(Callback):
         self.directory = os.fspath(directory)
         self.every_steps = every_steps
         self.trainer: Trainer | None = None
+        self.entries: list[dict[str, Any]] = []  # what the file holds, kept to write the tables
 
     @property
     def path(self) -> str:
@@ -52,6 +53,7 @@ class RunLog(Callback):
         os.makedirs(self.directory, exist_ok=True)
         if not trainer.resuming and os.path.exists(self.path):
             os.remove(self.path)  # a fresh run starts a fresh log
+        self.entries = read_metrics(self.path)
 
     def state_dict(self) -> dict[str, Any]:
         trainer = self.trainer
@@ -68,6 +70,7 @@ class RunLog(Callback):
         ]
         with open(self.path, "w", encoding="utf-8") as f:
             f.writelines(json.dumps(e) + "\n" for e in kept)
+        self.entries = kept
         self._rewrite_tables()
 
     def on_batch_end(self, trainer: Trainer, step: int, logs: dict[str, float]) -> None:
@@ -76,7 +79,7 @@ class RunLog(Callback):
 
     def on_epoch_end(self, trainer: Trainer, epoch: int, logs: dict[str, float]) -> None:
         self._append("epoch", epoch, trainer, logs)
-        self._rewrite_tables()
+        self._rewrite_tables(("epoch",))  # steps.csv, the long one, is written at the end
 
     def on_train_end(self, trainer: Trainer) -> None:
         self._rewrite_tables()
@@ -89,13 +92,14 @@ class RunLog(Callback):
             "time": round(trainer.elapsed(), 3),
             **{k: _finite_or_none(float(v)) for k, v in logs.items()},
         }
+        self.entries.append(entry)
         with open(self.path, "a", encoding="utf-8") as f:
             f.write(json.dumps(entry) + "\n")
 
-    def _rewrite_tables(self) -> None:
-        entries = read_metrics(self.path)
-        for event, name in (("epoch", "epochs.csv"), ("step", "steps.csv")):
-            rows = [e for e in entries if e["event"] == event]
+    def _rewrite_tables(self, events: tuple[str, ...] = ("epoch", "step")) -> None:
+        for event in events:
+            name = f"{event}s.csv"
+            rows = [e for e in self.entries if e["event"] == event]
             columns = ["epoch", "step", "time"]
             for row in rows:
                 columns += [k for k in row if k not in columns and k != "event"]
