@@ -90,15 +90,28 @@ def weights(out: Path) -> dict[str, bytes]:
             for k, v in load(path).items()}  # fmt: skip
 
 
+SHAKESPEARE = HERE.parents[1] / "shared" / "data" / "tinyshakespeare"
+
 CASES = {
-    # recipe arguments; the step after which "mid-epoch" kills; the steps per epoch
+    # recipe arguments and the step after which the "mid-epoch" kill comes (checkpoints: every
+    # 100 steps and at epoch ends for digits-cnn, 113 steps an epoch; every 20 steps for the
+    # other two)
     "digits-cnn": (["digits-cnn", "--epochs", "2"], 160),
+    "digits-gan": (["digits-gan", "--epochs", "3", "--checkpoint-every", "20"], 70),
+    "shakespeare-lstm": (
+        ["shakespeare-lstm", "--max-steps", "60", "--checkpoint-every", "20", "--seq-len", "32"],
+        30,
+    ),
 }
 
 
 @pytest.mark.parametrize("recipe", sorted(CASES))
-def test_killed_run_resumes_bit_identical(tmp_path, recipe) -> None:
+def test_killed_run_resumes_bit_identical(tmp_path, recipe, monkeypatch) -> None:
     recipe_args, mid_epoch_step = CASES[recipe]
+    if recipe == "shakespeare-lstm":
+        if not (SHAKESPEARE / "input.txt").is_file():
+            pytest.skip(f"Tiny Shakespeare is not in {SHAKESPEARE}")
+        monkeypatch.setitem(ENV, "GLASSNET_DATA", str(SHAKESPEARE))
     finish(command(recipe_args, tmp_path / "whole"))
     reference = weights(tmp_path / "whole")
 
