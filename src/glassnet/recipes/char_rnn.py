@@ -53,7 +53,6 @@ from ..plot import plot_series
 from ..random import Generator
 from ..tensor import Tensor
 from ..train import Callback, Trainer
-from ..train.checkpoint import CheckpointManager
 from .console import clock, writer
 
 FINAL_LR_FRACTION = 0.1
@@ -311,20 +310,6 @@ class Reporter(Callback):
         self.generator.rng.bit_generator.state = state["generator"]
 
 
-def checkpoint_folder(out_dir: str, resume: bool, say: Callable[..., Any]) -> str:
-    """``<out_dir>/checkpoints``. A fresh run (not `resume`) first deletes the checkpoints an
-    earlier run left there, as it overwrites that run's model and logs: a later resume would
-    otherwise carry on from the newest of them, which is not this run's."""
-    folder = os.path.join(out_dir, "checkpoints")
-    if not resume:
-        stale = CheckpointManager(folder).paths()
-        for path in stale:
-            os.remove(path)
-        if stale:
-            say(f"a fresh run: removed {len(stale)} checkpoints of the run before in {folder}")
-    return folder
-
-
 def run(
     out_dir: str | None = None,
     corpus: str = "shakespeare",
@@ -403,7 +388,7 @@ def run(
         callbacks=[reporter],
         progress=progress,
         clip_grad_norm=clip,
-        checkpoint_dir=checkpoint_folder(out_dir, resume, say),
+        checkpoint_dir=os.path.join(out_dir, "checkpoints"),
         checkpoint_every=checkpoint_every,
         log_dir=out_dir,
         say=say,

@@ -48,7 +48,7 @@ from ..random import Generator
 from ..tensor import Tensor
 from ..train import Trainer
 from ..train.checkpoint import CheckpointManager
-from .char_rnn import PROMPTS, Reporter, checkpoint_folder, load_shakespeare, sample_text
+from .char_rnn import PROMPTS, Reporter, load_shakespeare, sample_text
 from .console import writer
 
 
@@ -227,7 +227,7 @@ def run(
         by_epochs = max(2, round(epochs * len(text.train_ids) / (batch_size * context)))
         max_steps = by_epochs if max_steps is None else min(max_steps, by_epochs)
     budget = math.inf if minutes is None else 60.0 * minutes
-    checkpoints = checkpoint_folder(out_dir, resume, say)
+    checkpoints = os.path.join(out_dir, "checkpoints")
     found = CheckpointManager(checkpoints, say=say).latest() if resume else None
     if found is not None:
         steps = int(found[0]["extra"]["steps"])

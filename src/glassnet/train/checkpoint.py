@@ -37,7 +37,7 @@ def digest(arrays: dict[str, np.ndarray]) -> str:
     """SHA-256 over every array's name, dtype, shape and bytes, in name order."""
     h = hashlib.sha256()
     for name in sorted(arrays):
-        a = np.array(arrays[name], order="C")
+        a = np.asarray(arrays[name], order="C")
         h.update(f"{name}|{a.dtype.str}|{a.shape}|".encode())
         h.update(a.tobytes())
     return h.hexdigest()
@@ -120,6 +120,16 @@ class CheckpointManager:
             except CheckpointError as error:
                 self.say(f"{error}; falling back to the checkpoint before it")
         return None
+
+    def clear(self) -> int:
+        """Delete every checkpoint (and unfinished write) here; returns how many checkpoints.
+        A fresh run does this first: a later resume would otherwise carry on from the newest
+        checkpoint of the run before, which is not this run's."""
+        stale = self.paths()
+        for path in stale:
+            os.remove(path)
+        self.remove_leftovers()
+        return len(stale)
 
     def remove_leftovers(self) -> None:
         """Delete temporary files of writes that never finished (a run killed mid-write)."""

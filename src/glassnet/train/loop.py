@@ -325,6 +325,11 @@ class Trainer:
         if resume:
             current_generators = self._resume(loader)
         else:
+            if self.checkpoints is not None and (removed := self.checkpoints.clear()):
+                self._say(
+                    f"a fresh run: removed {removed} checkpoints of the run before in "
+                    f"{self.checkpoints.directory}"
+                )
             for optimizer in self.optimizers.values():
                 optimizer.zero_grad()
         try:

@@ -36,7 +36,7 @@ def pack(tree: Any, prefix: str = "") -> tuple[Any, dict[str, np.ndarray]]:
             node = node.data
         if isinstance(node, np.ndarray):
             name = f"{prefix}{len(arrays)}"
-            arrays[name] = np.array(node, order="C")  # (ascontiguousarray would make 0-d 1-d)
+            arrays[name] = np.asarray(node, order="C")  # no copy when C-ordered; 0-d stays 0-d
             return {_ARRAY: name}
         if isinstance(node, np.generic):
             return {_SCALAR: [node.dtype.str, node.item()]}
