@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from .hooks import RemovableHandle, add_hook, check_callable
+from .sparse import SparseRows
 
 # The Tensor class: autograd is imported before it exists, so tensor.py binds it here once defined
 # (backward makes gradient tensors on its hot path, where a function-level import costs ~1 us).
@@ -414,7 +415,11 @@ class _BackwardPass:
         if g.shape != tensor.data.shape:
             g = np.broadcast_to(g, tensor.data.shape)
         current = tensor.grad
-        if current is None:
+        if type(g) is SparseRows or (current is not None and type(current.data) is SparseRows):
+            # rows of an Embedding(sparse=True): the entries join (a dense gradient absorbs them)
+            total = g if current is None else current.data + g
+            tensor.grad = Tensor._leaf(total.astype(tensor.data.dtype, copy=False))
+        elif current is None:
             # An op's backward may hand the same array to two inputs (add does), and views share
             # their base's memory: copy those, keep the rest.
             if id(g) in self.taken or g.base is not None or g.dtype != tensor.data.dtype:

@@ -16,6 +16,7 @@ from . import autograd
 from .autograd import Node
 from .dtypes import bool_, float16, float32, float64, get_default_dtype, int32, int64
 from .meta import CPU, META, MetaArray, MetaTensorError, as_device
+from .sparse import SparseRows
 
 
 def to_array(data: Any, dtype: Any = None) -> np.ndarray:
@@ -157,6 +158,23 @@ class Tensor:
         return type(self.data) is MetaArray
 
     @property
+    def is_sparse(self) -> bool:
+        """Whether this holds only some rows (the gradient of an ``Embedding(sparse=True)``: see
+        `glassnet.sparse.SparseRows`)."""
+        return type(self.data) is SparseRows
+
+    def to_dense(self) -> Tensor:
+        """A sparse tensor's values in full (zeros in the rows it does not hold); a dense one
+        itself."""
+        return Tensor._leaf(self.data.to_dense()) if type(self.data) is SparseRows else self
+
+    def coalesce(self) -> Tensor:
+        """A sparse tensor with each row once, in order, equal rows summed (PyTorch's name)."""
+        if type(self.data) is not SparseRows:
+            raise RuntimeError("coalesce expected a sparse tensor, got a dense one")
+        return Tensor._leaf(self.data.coalesce())
+
+    @property
     def is_leaf(self) -> bool:
         return self._node is None
 
@@ -178,6 +196,8 @@ class Tensor:
         return (self[i] for i in range(self.data.shape[0]))
 
     def __repr__(self) -> str:
+        if type(self.data) is SparseRows:
+            return f"tensor({self.data!r})"
         if type(self.data) is MetaArray:  # PyTorch's form: no values to show
             extras = [f"size={self.data.shape}"]
             if self.data.dtype != float32:

@@ -4,7 +4,8 @@
 and at most two back (for the input's gradient and the weights'), where separate matmul, transpose
 and add nodes would cost several. `dropout` zeroes random inputs during training and scales the
 rest, so that the expected output is unchanged; `dropout2d` does the same to whole channels.
-`embedding` looks rows of a table up by index and scatters their gradients back.
+`embedding` looks rows of a table up by index and scatters their gradients back (or, with
+`sparse=True`, returns only the rows read, as `glassnet.sparse.SparseRows`).
 
 All three matrix products of `linear` keep NumPy's usual row-major layout. Writing them as
 transposed products ((W @ X^T)^T) was 1-2% faster for an MLP on the benchmark machine, but hands
@@ -21,6 +22,7 @@ import numpy as np
 from .. import checks
 from ..dispatch import op
 from ..random import GeneratorLike, as_rng
+from ..sparse import SparseRows
 from ..tensor import Tensor
 
 
@@ -184,8 +186,8 @@ def lookup(
     name: str = "embedding",
 ) -> Tensor:
     """`embedding`, with errors naming `name` (the layer that called it)."""
-    if sparse:
-        raise NotImplementedError(f"{name}: sparse gradients are not supported; use sparse=False")
+    if sparse and scale_grad_by_freq:
+        raise ValueError(f"{name}: scale_grad_by_freq is not supported with sparse gradients")
     idx = input.data if isinstance(input, Tensor) else np.asarray(input)
     if idx.dtype.kind not in "iu":
         raise TypeError(f"{name}: expected integer indices (int64 or int32), got dtype {idx.dtype}")
@@ -212,6 +214,14 @@ def lookup(
         w[used[over]] *= (max_norm / (norms[over] + 1e-7))[:, None].astype(w.dtype)
     flat = idx.reshape(-1)
 
+    def sparse_backward(g: np.ndarray) -> tuple:
+        # only the rows read, one entry per read (PyTorch's uncoalesced COO gradient)
+        rows, values = flat, g.reshape(-1, dim)
+        if padding_idx is not None:
+            keep = rows != padding_idx
+            rows, values = rows[keep], values[keep]
+        return (SparseRows(rows, np.array(values, dtype=w.dtype), w.shape),)
+
     def backward(g: np.ndarray) -> tuple:
         g2 = g.reshape(-1, dim)
         if scale_grad_by_freq:
@@ -229,4 +239,4 @@ def lookup(
             grad[padding_idx] = 0.0
         return (grad,)
 
-    return Tensor._make(w[idx], (weight,), backward, "Embedding")
+    return Tensor._make(w[idx], (weight,), sparse_backward if sparse else backward, "Embedding")

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd import bump_version, enable_grad
+from ..sparse import SparseRows
 from ..tensor import Tensor
 
 
@@ -144,12 +145,17 @@ class Optimizer:
             with enable_grad():
                 loss = closure()
         for group in self.param_groups:
+            if not self.accepts_sparse_gradients:
+                _refuse_sparse(self, group)
             self._update_group(group)
             for p in group["params"]:  # changed in place: a graph that saved them is stale now
                 if p.grad is not None:
                     bump_version(p)
         self._step_count += 1
         return loss
+
+    accepts_sparse_gradients = False
+    """Whether `_update_group` knows gradients that hold only some rows (`SparseAdam` does)."""
 
     def _update_group(self, group: dict[str, Any]) -> None:
         raise NotImplementedError(f"{type(self).__name__} must implement _update_group(group)")
@@ -291,4 +297,16 @@ def _check_nonnegative(opt: Optimizer, options: dict[str, Any], where: str, *key
         if key in options and not options[key] >= 0.0:
             raise ValueError(
                 f"{type(opt).__name__} ({where}): {key} must be >= 0, got {options[key]!r}"
+            )
+
+
+def _refuse_sparse(opt: Optimizer, group: dict[str, Any]) -> None:
+    """PyTorch's error for a sparse gradient (``Embedding(sparse=True)``) given to a dense
+    optimizer, raised before any weight changes."""
+    for p in group["params"]:
+        if p.grad is not None and type(p.grad.data) is SparseRows:
+            raise RuntimeError(
+                f"{type(opt).__name__} does not support sparse gradients (a parameter of shape "
+                f"{p.shape} has one, from an Embedding(sparse=True)), please consider "
+                "SparseAdam instead"
             )

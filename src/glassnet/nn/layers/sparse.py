@@ -32,7 +32,9 @@ class Embedding(Module):
         max_norm: if given, rows read whose norm exceeds it are rescaled to it (in place).
         norm_type: the p of the p-norm for max_norm (default 2).
         scale_grad_by_freq: divide each row's gradient by how often the batch read it.
-        sparse: only False (dense gradients) is supported.
+        sparse: the weight's gradient holds only the rows a batch read (a
+            `glassnet.sparse.SparseRows`, ``weight.grad.is_sparse``), so a step costs what the
+            batch touched, not the table; step it with `optim.SparseAdam`.
         device: "cpu" or "meta" (shapes without memory; see glassnet.meta).
         dtype: the weight's dtype (default: ``glassnet.get_default_dtype()``, float32).
 
@@ -74,8 +76,6 @@ class Embedding(Module):
                     f"got {padding_idx}"
                 )
             padding_idx %= num_embeddings
-        if sparse:
-            raise NotImplementedError("Embedding: sparse gradients are not supported")
         self.padding_idx = padding_idx
         self.max_norm = max_norm
         self.norm_type = norm_type
@@ -148,4 +148,6 @@ class Embedding(Module):
             s += f", norm_type={self.norm_type}"
         if self.scale_grad_by_freq:
             s += ", scale_grad_by_freq=True"
+        if self.sparse:
+            s += ", sparse=True"
         return s
