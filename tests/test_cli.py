@@ -361,3 +361,48 @@ def test_runs_json_is_for_scripts(run_folders, capsys) -> None:
 def test_runs_without_the_folder_is_a_clear_error(tmp_path, capsys) -> None:
     assert main(["runs", str(tmp_path / "none")]) == 2
     assert "no folder" in capsys.readouterr().err
+
+
+# -- glassnet predict ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def echo_predictor(tmp_path, monkeypatch):
+    """A predictor module of the test's own, registered under "echo": it prints the model's
+    class, the input and an extra the recipe saved."""
+    (tmp_path / "echo_predictor.py").write_text(
+        "def predict_one(model, document, given, out):\n"
+        "    print(type(model).__name__, given, document['extras']['unit'], file=out)\n"
+        "    return {'given': given}\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    from glassnet.recipes import predict as predict_module
+
+    monkeypatch.setitem(predict_module.PREDICTORS, "echo", "echo_predictor:predict_one")
+
+
+def test_predict_calls_the_predictor_the_model_names(tmp_path, echo_predictor, capsys):
+    from glassnet.io import save_model
+    from glassnet.models import MLP
+
+    save_model(
+        MLP([2, 3, 1]),
+        tmp_path / "run" / "model.safetensors",
+        extras={"predictor": "echo", "unit": "Hz"},
+    )
+    assert main(["predict", str(tmp_path / "run"), "hello there"]) == 0
+    assert capsys.readouterr().out == "MLP hello there Hz\n"
+
+
+def test_predict_refuses_models_without_a_known_predictor(tmp_path, capsys):
+    from glassnet.io import save_model
+    from glassnet.models import MLP
+
+    save_model(MLP([2, 3, 1]), tmp_path / "plain" / "model.safetensors")
+    save_model(MLP([2, 3, 1]), tmp_path / "odd" / "model.safetensors", extras={"predictor": "x"})
+    assert main(["predict", str(tmp_path / "plain"), "1"]) == 2
+    assert "holds a MLP saved without a predictor" in capsys.readouterr().err
+    assert main(["predict", str(tmp_path / "odd"), "1"]) == 2
+    assert "names the predictor 'x', which this glassnet does not have" in capsys.readouterr().err
+    assert main(["predict", str(tmp_path / "nothing"), "1"]) == 2
+    assert "not found" in capsys.readouterr().err

@@ -6,6 +6,7 @@ glassnet train RECIPE --help  that recipe's options and their defaults
 glassnet list                 the recipes, one line each
 glassnet runs [FOLDER]        the run folders under runs/ with their best metrics
 glassnet sample MODEL         write text with a trained character-level model
+glassnet predict MODEL INPUT  a trained model's answer for one input (a recording, a sentence)
 glassnet playground           watch a network learn in the browser (needs glassnet[playground])
 """
 
@@ -76,6 +77,18 @@ def build_parser() -> argparse.ArgumentParser:
         "--length", type=int, default=500, help="characters to write (default: 500)"
     )
     sample.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+
+    predict = sub.add_parser(
+        "predict",
+        help="a trained model's answer for one input: glassnet predict runs/fsdd-cnn 7.wav, "
+        'glassnet predict runs/sentiment "what a lovely film"',
+        description="Load a model a recipe saved (MODEL: its run folder, its model.json or the "
+        "weights beside it) and print its answer for INPUT, with the probabilities and what "
+        "decided it. What INPUT is depends on the model: a recording for a spoken-digit model, a "
+        "sentence for a sentiment model.",
+    )
+    predict.add_argument("model", metavar="MODEL", help="run folder, model.json or its weights")
+    predict.add_argument("input", metavar="INPUT", help="what the model answers for")
 
     playground = sub.add_parser(
         "playground",
@@ -225,6 +238,17 @@ def _sample(args: argparse.Namespace) -> int:
     return 0
 
 
+def _predict(args: argparse.Namespace) -> int:
+    from .recipes.predict import predict
+
+    try:
+        predict(args.model, args.input)
+    except (OSError, ValueError) as error:
+        print(f"glassnet predict: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     # a recipe's options depend on the recipe, so train and demo build their own parsers
@@ -238,6 +262,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _runs(args)
     if args.command == "sample":
         return _sample(args)
+    if args.command == "predict":
+        return _predict(args)
     if args.command == "playground":
         return _playground(args)
     if args.command == "list":

@@ -3,22 +3,20 @@ are served by a loopback HTTP server, downloaded into a temporary cache, checked
 servers, HTTP errors, corrupted and cut-off downloads, Ctrl-C, damaged IDX files and the offline
 path (GLASSNET_DATA) are each checked to fail clearly and leave nothing half-written behind."""
 
-import functools
 import gzip
-import http.server
 import shutil
-import socket
-import threading
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+import loopback
 from glassnet.data import DataLoader, data_dir
 from glassnet.data import download as download_module
 from glassnet.data.datasets import MNIST, FashionMNIST, load_fashion_mnist, load_mnist, read_idx
 from glassnet.data.datasets import mnist as mnist_module
 from glassnet.data.download import DownloadError, download, sha256_of
+from loopback import serving
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "mnist"
 IMAGES, LABELS = mnist_module.FILES["test"]
@@ -29,25 +27,6 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-class _Handler(http.server.SimpleHTTPRequestHandler):
-    """Serves a folder, records every request; /cut/NAME promises NAME's size but sends 100
-    bytes and hangs up (a connection lost mid-download)."""
-
-    def do_GET(self):
-        self.server.requests.append(self.path)
-        if self.path.startswith("/cut/"):
-            size = (Path(self.directory) / self.path[len("/cut/") :]).stat().st_size
-            self.send_response(200)
-            self.send_header("Content-Length", str(size))
-            self.end_headers()
-            self.wfile.write(b"\x1f\x8b" + bytes(98))
-            return
-        super().do_GET()
-
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture
 def served(tmp_path):
     """A loopback HTTP server over a copy of the shared MNIST test files."""
@@ -55,26 +34,13 @@ def served(tmp_path):
     folder.mkdir()
     for name in (IMAGES, LABELS):
         shutil.copy(SHARED / name, folder / name)
-    server = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(_Handler, directory=str(folder))
-    )
-    server.requests = []
-    server.folder = folder
-    server.url = f"http://127.0.0.1:{server.server_address[1]}/"
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
+    with serving(folder) as server:
+        yield server
 
 
 @pytest.fixture
 def dead_url():
-    """A loopback URL where nothing listens (connection refused)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    return f"http://127.0.0.1:{port}/"
+    return loopback.dead_url()
 
 
 @pytest.fixture(autouse=True)

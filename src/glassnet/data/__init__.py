@@ -6,6 +6,7 @@ datasets live in `glassnet.data.datasets`.
 """
 
 from . import datasets, transforms
+from .archive import ChecksumMismatch, fetch_archive
 from .collate import default_collate, default_convert
 from .dataloader import DataLoader
 from .dataset import ConcatDataset, Dataset, Subset, TensorDataset, random_split
@@ -16,6 +17,7 @@ __all__ = [
     "ConcatDataset",
     "DataLoader",
     "Dataset",
+    "ChecksumMismatch",
     "DownloadError",
     "RandomSampler",
     "Sampler",
@@ -25,6 +27,7 @@ __all__ = [
     "TensorDataset",
     "default_collate",
     "data_dir",
+    "fetch_archive",
     "datasets",
     "default_convert",
     "random_split",

@@ -61,8 +61,9 @@ class _Mismatch(Exception):
     """The bytes received are not the file that was asked for."""
 
 
-def _fetch(url: str, destination: Path, sha256: str, timeout: float) -> None:
-    """Stream `url` into `destination` (an open temporary file's path), checking its SHA-256."""
+def _fetch(url: str, destination: Path, sha256: str | None, timeout: float) -> None:
+    """Stream `url` into `destination` (an open temporary file's path), checking its length and,
+    unless `sha256` is None (an archive whose files are checked one by one), its SHA-256."""
     request = urllib.request.Request(url, headers={"User-Agent": "glassnet"})
     digest = hashlib.sha256()
     received = 0
@@ -74,7 +75,7 @@ def _fetch(url: str, destination: Path, sha256: str, timeout: float) -> None:
             received += len(block)
     if expected_size is not None and expected_size.isdigit() and received != int(expected_size):
         raise _Mismatch(f"the connection closed after {received:,} of {int(expected_size):,} bytes")
-    if digest.hexdigest() != sha256.lower():
+    if sha256 is not None and digest.hexdigest() != sha256.lower():
         raise _Mismatch(
             f"checksum mismatch: got SHA-256 {digest.hexdigest()}, expected {sha256.lower()} "
             f"({received:,} bytes received)"
