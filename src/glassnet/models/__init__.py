@@ -14,6 +14,7 @@ from .cnn import LeNet5, SmallCNN
 from .gan import GAN
 from .gpt import GPT
 from .mlp import ACTIVATIONS, MLP
+from .recommender import AutoRec, MatrixFactorization, NeuralCF
 from .registry import REGISTRY, register
 from .resnet import ResNet, resnet18, resnet34, resnet50, resnet101, resnet152
 from .vae import VAE
@@ -25,10 +26,13 @@ __all__ = [
     "GAN",
     "MLP",
     "VAE",
+    "AutoRec",
     "Autoencoder",
     "CharRNN",
     "GPT",
     "LeNet5",
+    "MatrixFactorization",
+    "NeuralCF",
     "ResNet",
     "SmallCNN",
     "ViT",

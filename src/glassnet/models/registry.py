@@ -17,6 +17,7 @@ from .cnn import LeNet5, SmallCNN
 from .gan import GAN
 from .gpt import GPT
 from .mlp import MLP
+from .recommender import AutoRec, MatrixFactorization, NeuralCF
 from .resnet import ResNet
 from .vae import VAE
 from .vit import ViT
@@ -24,6 +25,7 @@ from .vit import ViT
 REGISTRY: dict[str, type[Module]] = {
     cls.__name__: cls
     for cls in (MLP, SmallCNN, LeNet5, ResNet, ViT, GPT, CharRNN, Autoencoder, VAE, GAN)
+    + (MatrixFactorization, NeuralCF, AutoRec)
 }
 # Networks that a recipe defines for itself, imported the first time a file names them. The
 # module is written here, in code, so a file still picks only among these names.
