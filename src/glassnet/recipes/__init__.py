@@ -203,6 +203,21 @@ RECIPES: dict[str, Recipe] = {
             (Option("image_size", positive_int, "the side of the square input image", "N"),),
         ),
         Recipe(
+            "movielens",
+            "recommending movies from MovieLens 100K (downloaded from GroupLens and cached): "
+            "RMSE on the five official folds (matrix factorisation, AutoRec, their blend, "
+            "baselines), HR@10/NDCG@10 of MF and NeuralCF, top-10 movies for --user",
+            _Lazy("movielens"),
+            (
+                Option(
+                    "folds", between(1, 5), "how many of the five official folds to test on", "N"
+                ),
+                Option("user", positive_int, "the user id (1 to 943) to recommend movies to", "ID"),
+                Option("autorec_epochs", positive_int, "AutoRec's most epochs per fold", "N"),
+                Option("ranking_epochs", positive_int, "epochs of the ranking models", "N"),
+            ),
+        ),
+        Recipe(
             "spiral-mlp",
             "a small network learns TensorFlow Playground's two-arm spiral (tabular 2-D data)",
             _Lazy("toy_mlp"),

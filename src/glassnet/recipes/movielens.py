@@ -76,9 +76,7 @@ def train_mf(
     keeping the weights of its best epoch on `val_rows`."""
     users, items, stars = _rows(data, fit_rows)
     model = MatrixFactorization(data.num_users, data.num_items, dim, float(stars.mean()))
-    loader = DataLoader(
-        TensorDataset(users, items, stars), batch_size=batch_size, shuffle=True
-    )
+    loader = DataLoader(TensorDataset(users, items, stars), batch_size=batch_size, shuffle=True)
     val_users, val_items, val_stars = _rows(data, val_rows)
     best = KeepBest(lambda m: rmse(predict_pairs(m, val_users, val_items), val_stars))
     trainer = PairTrainer(model, {"tables": SparseAdam(model.parameters(), lr=lr)}, l2=l2)
@@ -114,12 +112,19 @@ def train_autorec(
 
 
 def choose(
-    train: Callable[[float], tuple], penalties: Sequence[float], say: Callable[..., None]
+    train: Callable[..., tuple],
+    data: MovieLens100K,
+    fit_rows: np.ndarray,
+    val_rows: np.ndarray,
+    penalties: Sequence[float],
+    epochs: int,
+    say: Callable[..., None],
 ) -> tuple:
-    """Train once per penalty; keep the run whose best validation RMSE is lowest."""
+    """``train(data, fit_rows, val_rows, l2, epochs)`` once per penalty `l2`; the penalty and
+    the run whose best validation RMSE is lowest."""
     runs = []
     for l2 in penalties:
-        run = train(l2)
+        run = train(data, fit_rows, val_rows, l2, epochs)
         best = run[1]
         say(f"    l2={l2:g}: validation RMSE {best.best_rmse:.4f} at epoch {best.best_epoch}")
         runs.append((best.best_rmse, l2, run))
@@ -169,16 +174,12 @@ def rating_folds(
             scores("Surprise SVD (defaults)", []).append(svd)
         manual_seed(number)
         say("  matrix factorisation (dim 64, SparseAdam):")
-        mf_l2, (mf, mf_best) = choose(
-            lambda l2: train_mf(data, fit_rows, val_rows, l2, epochs), mf_penalties, say
-        )
+        mf_l2, (mf, mf_best) = choose(train_mf, data, fit_rows, val_rows, mf_penalties, epochs, say)
         mf_test = predict_pairs(mf, test_users, test_items)
         scores("matrix factorisation", []).append(rmse(mf_test, test_stars))
         say("  item AutoRec (500 hidden):")
         ar_l2, (autorec, ar_best, matrix) = choose(
-            lambda l2: train_autorec(data, fit_rows, val_rows, l2, autorec_epochs),
-            autorec_penalties,
-            say,
+            train_autorec, data, fit_rows, val_rows, autorec_penalties, autorec_epochs, say
         )
         mean = float(data.rating[fit_rows].mean())
         ar_test = predict_autorec(autorec, matrix, test_users, test_items, mean)
@@ -358,8 +359,11 @@ def run(
     files += save_model(
         first["mf"],
         os.path.join(out_dir, "model.safetensors"),
-        extras={"recipe": "movielens", "fold": first["fold"], "test_rmse": table[
-            "matrix factorisation"][0]},  # fmt: skip
+        extras={
+            "recipe": "movielens",
+            "fold": first["fold"],
+            "test_rmse": table["matrix factorisation"][0],
+        },  # fmt: skip
     )
     say(f"wrote {', '.join(files)}")
     return {

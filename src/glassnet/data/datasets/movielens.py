@@ -119,9 +119,7 @@ def movielens_folder(root: str | os.PathLike | None = None, download: bool = Tru
     return fetch_archive(FOLDER, URLS, SHA256, inside=INSIDE, root=root, fetch=download)
 
 
-def load_movielens(
-    root: str | os.PathLike | None = None, download: bool = True
-) -> MovieLens100K:
+def load_movielens(root: str | os.PathLike | None = None, download: bool = True) -> MovieLens100K:
     """MovieLens 100K from the cache (downloading it from GroupLens once; see
     `movielens_folder`)."""
     return read_movielens(movielens_folder(root, download))
