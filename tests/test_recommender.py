@@ -169,3 +169,17 @@ def test_one_fold_end_to_end(tmp_path):
     score = rmse(predict_pairs(model, data.user[test], data.item[test]), data.rating[test])
     assert score < 0.95, (score, best.rmse)
     assert best.rmse[best.best_epoch - 1] == min(best.rmse)
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--user", "944"], "--user must be 1 to 943 (MovieLens 100K's user ids), got 944"),
+        (["--folds", "6"], "--folds must be 1 to 5"),
+    ],
+)
+def test_command_line_refuses_ids_and_folds_out_of_range(argv, message, capsys):
+    from glassnet.cli import main
+
+    assert main(["train", "movielens", *argv]) == 2
+    assert message in capsys.readouterr().err

@@ -12,7 +12,7 @@ import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .options import Option, between, choice, existing_file, positive_int, text
+from .options import Option, Parse, between, choice, existing_file, positive_int, text
 from .options import positive_number as positive_float
 
 
@@ -26,6 +26,18 @@ class Recipe:
     summary: str
     run: Callable[..., dict]
     options: tuple[Option, ...] = ()
+
+
+def _int_up_to(most: int, what: str) -> Parse:
+    """A reader of an integer from 1 to `most`; the error says `what` the limit is."""
+
+    def read(text: str, flag: str, where: str) -> int:
+        value = positive_int(text, flag, where)
+        if value > most:
+            raise ValueError(f"{where}: {flag} must be 1 to {most} ({what}), got {value}")
+        return value
+
+    return read
 
 
 LATENT = Option("latent", positive_int, "how many numbers in the code (or the noise)", "N")
@@ -210,9 +222,17 @@ RECIPES: dict[str, Recipe] = {
             _Lazy("movielens"),
             (
                 Option(
-                    "folds", between(1, 5), "how many of the five official folds to test on", "N"
+                    "folds",
+                    _int_up_to(5, "MovieLens 100K has five official folds"),
+                    "how many of the five official folds to test on",
+                    "N",
                 ),
-                Option("user", positive_int, "the user id (1 to 943) to recommend movies to", "ID"),
+                Option(
+                    "user",
+                    _int_up_to(943, "MovieLens 100K's user ids"),
+                    "the user id to recommend movies to",
+                    "ID",
+                ),
                 Option("autorec_epochs", positive_int, "AutoRec's most epochs per fold", "N"),
                 Option("ranking_epochs", positive_int, "epochs of the ranking models", "N"),
             ),
