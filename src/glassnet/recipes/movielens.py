@@ -36,6 +36,7 @@ from ..data.datasets.rating_splits import (
 )
 from ..io import save_model
 from ..models import AutoRec, MatrixFactorization, NeuralCF
+from ..nn.layers import Embedding
 from ..nn.modes import inference
 from ..optim import Adam, SparseAdam
 from ..plot import _pyplot, _save, plot_series
@@ -233,7 +234,7 @@ def ranking(
         manual_seed(seed)
         if name == "NeuralCF":
             model: Any = NeuralCF(data.num_users, data.num_items)
-            tables = [p for n, p in model.named_parameters() if "_gmf" in n or "_mlp." in n]
+            tables = [m.weight for m in model.modules() if isinstance(m, Embedding)]
             layers = [p for p in model.parameters() if all(p is not t for t in tables)]
             optimizers = {"tables": SparseAdam(tables, lr=1e-3), "layers": Adam(layers, lr=1e-3)}
         else:
@@ -254,43 +255,61 @@ def _ranked(scores: np.ndarray) -> tuple[float, float]:
     return hit_rate(scores, 10), ndcg(scores, 10)
 
 
-def top10(model: MatrixFactorization, data: MovieLens100K, rows: np.ndarray, user_id: int) -> str:
+def top10(
+    model: MatrixFactorization,
+    data: MovieLens100K,
+    rows: np.ndarray,
+    user_id: int,
+    least_ratings: int = 20,
+) -> str:
     """The ten movies `model` rates highest for user `user_id` (as the files number users)
-    among those the user did not rate in `rows`, with titles and genres, after the user's own
-    five favourites."""
+    among those with at least `least_ratings` ratings in `rows` that the user did not rate
+    there, with titles and genres, after the user's own five favourites."""
     user = data.user_index(user_id)
     mine = rows[data.user[rows] == user]
     liked = mine[np.lexsort((data.item[mine], -data.rating[mine]))][:5]
-    unseen = np.setdiff1d(np.arange(data.num_items), data.item[mine])
+    known = np.flatnonzero(np.bincount(data.item[rows], minlength=data.num_items) >= least_ratings)
+    unseen = np.setdiff1d(known, data.item[mine])
     predicted = predict_pairs(model, np.full(len(unseen), user), unseen)
     best = unseen[np.argsort(-predicted, kind="stable")[:10]]
     lines = [f"user {user_id} rated {len(mine)} movies; their favourites:"]
     lines += [f"    {data.rating[r]:.0f} stars  {data.describe(data.item[r])}" for r in liked]
-    lines.append("top 10 recommendations (predicted stars):")
+    lines.append(
+        f"top 10 recommendations among movies with {least_ratings}+ ratings (predicted stars):"
+    )
     by_item = dict(zip(unseen.tolist(), predicted.tolist()))
     lines += [f"  {k:2d}. {by_item[i]:.2f}  {data.describe(i)}" for k, i in enumerate(best, 1)]
     return "\n".join(lines)
 
 
 def plot_item_map(
-    model: MatrixFactorization, data: MovieLens100K, path: str, labelled: int = 25
+    model: MatrixFactorization,
+    data: MovieLens100K,
+    rows: np.ndarray,
+    path: str,
+    labelled: int = 25,
+    least_ratings: int = 20,
 ) -> str:
-    """The item vectors projected on their two main directions (PCA), coloured by the movie's
-    first genre, the `labelled` most rated movies named."""
+    """The vectors of the movies with at least `least_ratings` ratings in `rows`, projected on
+    their two main directions (PCA), coloured by the movies' mean rating; the `labelled` most
+    rated movies named."""
     plt = _pyplot()
-    vectors = model.item_embedding.weight.data.astype(np.float64)
-    counts = np.bincount(data.item, minlength=data.num_items)
-    shown = counts >= 20  # vectors of rarely rated movies barely moved from their start
-    centred = vectors[shown] - vectors[shown].mean(axis=0)
-    _, _, axes = np.linalg.svd(centred, full_matrices=False)
-    points = centred @ axes[:2].T
-    genre = data.item_genres[shown].argmax(axis=1)
+    counts = np.bincount(data.item[rows], minlength=data.num_items)
+    stars = np.bincount(data.item[rows], data.rating[rows], minlength=data.num_items)
+    shown = np.flatnonzero(counts >= least_ratings)  # rarely rated: their vectors barely moved
+    vectors = model.item_embedding.weight.data[shown].astype(np.float64)
+    centred = vectors - vectors.mean(axis=0)
+    _, _, directions = np.linalg.svd(centred, full_matrices=False)
+    points = centred @ directions[:2].T
     fig, ax = plt.subplots(figsize=(10, 8))
-    ax.scatter(points[:, 0], points[:, 1], c=genre, cmap="tab20", s=8, alpha=0.7)
-    index = np.flatnonzero(shown)
+    dots = ax.scatter(*points.T, c=stars[shown] / counts[shown], cmap="viridis", s=10, alpha=0.8)
+    fig.colorbar(dots, ax=ax, label="mean rating")
     for k in np.argsort(-counts[shown])[:labelled]:
-        ax.annotate(data.titles[index[k]], points[k], fontsize=7)
-    ax.set_title("movie vectors of matrix factorisation, main two directions (PCA); colour: genre")
+        ax.annotate(data.titles[shown[k]], points[k], fontsize=7)
+    ax.set_title(
+        f"movie vectors of matrix factorisation (movies with {least_ratings}+ ratings), main two "
+        "directions (PCA)"
+    )
     return _save(fig, path)
 
 
@@ -354,7 +373,7 @@ def run(
             ylabel="validation RMSE",
             title=f"fold u{first['fold']}: validation RMSE per epoch (chosen settings)",
         ),
-        plot_item_map(first["mf"], data, os.path.join(out_dir, "item_embeddings.png")),
+        plot_item_map(first["mf"], data, train_rows, os.path.join(out_dir, "item_embeddings.png")),
     ]
     files += save_model(
         first["mf"],
