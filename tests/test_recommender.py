@@ -154,21 +154,24 @@ def data_module_shared():
 
 
 @pytest.mark.slow
-def test_one_fold_end_to_end(tmp_path):
-    """Fold u1, few epochs: matrix factorisation below 0.95 RMSE (biases only: 0.96)."""
-    from glassnet.data.datasets.movielens import read_movielens
-    from glassnet.data.datasets.rating_splits import official_folds, validation_split
-    from glassnet.recipes.movielens import predict_pairs, train_mf
-    from glassnet.recipes.recommend import rmse
+def test_one_fold_end_to_end(tmp_path, monkeypatch, capsys):
+    """`glassnet train movielens` on fold u1 with small budgets: matrix factorisation below 0.95
+    RMSE (biases only: 0.96), the table, ranking, top-10 and the files written."""
+    import json
 
-    data = read_movielens(data_module_shared())
-    train, test = official_folds(data.user, data.item)[0]
-    fit, val = validation_split(train, 0.05, seed=1)
-    glassnet.manual_seed(0)
-    model, best = train_mf(data, fit, val, l2=0.1, epochs=12)
-    score = rmse(predict_pairs(model, data.user[test], data.item[test]), data.rating[test])
-    assert score < 0.95, (score, best.rmse)
-    assert best.rmse[best.best_epoch - 1] == min(best.rmse)
+    from glassnet.cli import main
+
+    (tmp_path / "ml-100k").symlink_to(data_module_shared(), target_is_directory=True)
+    monkeypatch.setenv("GLASSNET_DATA", str(tmp_path))
+    out = tmp_path / "run"
+    argv = ["--folds", "1", "--epochs", "8", "--autorec-epochs", "3", "--ranking-epochs", "1"]
+    assert main(["train", "movielens", *argv, "--out", str(out), "--no-progress"]) == 0
+    printed = capsys.readouterr().out
+    extras = json.loads((out / "model.json").read_text())["extras"]
+    assert extras["test_rmse"] < 0.95, printed
+    for expected in ("biases only", "blend", "HR@10", "popularity", "top 10 recommendations"):
+        assert expected in printed
+    assert (out / "rmse_per_epoch.png").is_file() and (out / "item_embeddings.png").is_file()
 
 
 @pytest.mark.parametrize(
@@ -183,3 +186,54 @@ def test_command_line_refuses_ids_and_folds_out_of_range(argv, message, capsys):
 
     assert main(["train", "movielens", *argv]) == 2
     assert message in capsys.readouterr().err
+
+
+def test_a_penalised_training_step_matches_torch():
+    """PairTrainer's step on matrix factorisation (squared error + l2 times the mean squared
+    norm of the rows read, SparseAdam) moves the weights as the same step written in torch."""
+    from glassnet.optim import SparseAdam
+    from glassnet.recipes.recommend import PairTrainer
+
+    glassnet.manual_seed(0)
+    ours = MatrixFactorization(USERS, ITEMS, dim=3, global_mean=3.0)
+    theirs = TorchMF(3, 3.0)
+    copy_weights(ours, theirs)
+    trainer = PairTrainer(ours, {"tables": SparseAdam(ours.parameters(), lr=0.05)}, l2=0.1)
+    reference = torch.optim.SparseAdam(theirs.parameters(), lr=0.05)
+    rng = np.random.default_rng(3)
+    for _ in range(3):
+        users, items = rng.integers(0, USERS, 16), rng.integers(0, ITEMS, 16)
+        stars = rng.integers(1, 6, 16).astype(np.float32)
+        trainer.step((glassnet.tensor(users), glassnet.tensor(items), glassnet.tensor(stars)))
+        u, i = torch.tensor(users), torch.tensor(items)
+        p, q = theirs.user_embedding(u), theirs.item_embedding(i)
+        bu, bi = theirs.user_bias(u).squeeze(-1), theirs.item_bias(i).squeeze(-1)
+        squares = (p * p).sum(-1) + (q * q).sum(-1) + bu * bu + bi * bi
+        loss = torch.nn.functional.mse_loss(theirs(u, i), torch.tensor(stars))
+        (loss + 0.1 * squares.mean()).backward()
+        reference.step()
+        reference.zero_grad()
+    for name, p in theirs.named_parameters():
+        np.testing.assert_allclose(
+            ours.state_dict()[name].data, p.detach().numpy(), rtol=1e-5, atol=1e-6, err_msg=name
+        )
+
+
+def test_implicit_feedback_batches_positives_and_fresh_negatives():
+    from glassnet.recipes.recommend import ImplicitFeedback
+
+    users, items = np.array([0, 0, 1, 2]), np.array([1, 2, 0, 3])
+    rated = np.zeros((3, 6), dtype=bool)
+    rated[users, items] = True
+    stream = ImplicitFeedback(users, items, rated, 2, 5, np.random.default_rng(0))
+    assert len(stream) == 3  # 4 positives + 8 negatives in batches of 5
+    epochs = []
+    for _ in range(2):
+        batches = [tuple(t.data for t in batch) for batch in stream]
+        u, i, label = (np.concatenate(part) for part in zip(*batches))
+        assert len(u) == 12 and label.sum() == 4
+        assert rated[u[label == 1], i[label == 1]].all()
+        assert not rated[u[label == 0], i[label == 0]].any()
+        np.testing.assert_array_equal(np.bincount(u[label == 0]), [4, 2, 2])
+        epochs.append(i[label == 0])
+    assert not np.array_equal(epochs[0], epochs[1])  # drawn afresh each epoch

@@ -66,6 +66,13 @@ class SparseRows:
         np.add.at(dense, self.indices, self.values)
         return dense
 
+    def fill(self, value: float) -> None:
+        """Zero the gradient in place (``optimizer.zero_grad(set_to_none=False)``): no rows."""
+        if value != 0:
+            raise ValueError(f"SparseRows.fill: only 0 keeps a gradient sparse, got {value!r}")
+        self.indices = self.indices[:0]
+        self.values = self.values[:0]
+
     def astype(self, dtype: Any, copy: bool = True) -> SparseRows:
         return SparseRows(self.indices, self.values.astype(dtype, copy=copy), self.shape)
 

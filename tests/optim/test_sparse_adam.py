@@ -86,6 +86,19 @@ def test_only_the_rows_read_change():
     np.testing.assert_array_equal(changed, [2, 7])
 
 
+def test_zero_grad_keeps_a_sparse_gradient_empty_or_drops_it():
+    ours, _ = pair()
+    opt = SparseAdam(ours.parameters())
+    ours(glassnet.tensor([1, 2])).sum().backward()
+    opt.zero_grad(set_to_none=False)
+    assert ours.weight.grad.is_sparse and len(ours.weight.grad.data.indices) == 0
+    before = ours.weight.data.copy()
+    opt.step()  # nothing to step: the weights stay
+    np.testing.assert_array_equal(ours.weight.data, before)
+    opt.zero_grad()
+    assert ours.weight.grad is None
+
+
 def test_dense_and_sparse_mismatches_are_refused_as_torch_does():
     ours, _ = pair()
     ours(glassnet.tensor([1, 2])).sum().backward()

@@ -217,7 +217,11 @@ def time_epoch(data: MovieLens100K, rows: np.ndarray, repeats: int = 3) -> list[
 
 
 def ranking(
-    data: MovieLens100K, epochs: int, seed: int, say: Callable[..., None]
+    data: MovieLens100K,
+    epochs: int,
+    seed: int,
+    say: Callable[..., None],
+    progress: bool | None = False,
 ) -> dict[str, tuple[float, float]]:
     """HR@10 and NDCG@10 on the leave-one-out split (100 sampled negatives per user) of
     popularity, matrix factorisation and NeuralCF trained on implicit feedback."""
@@ -241,7 +245,7 @@ def ranking(
             model = MatrixFactorization(data.num_users, data.num_items, 32, init_std=0.01)
             optimizers = {"tables": SparseAdam(model.parameters(), lr=1e-3)}
         stream = ImplicitFeedback(users, items, rated, 4, 256, np.random.default_rng(seed))
-        trainer = PairTrainer(model, optimizers, implicit=True)
+        trainer = PairTrainer(model, optimizers, implicit=True, progress=progress)
         started = time.perf_counter()
         trainer.fit(stream, epochs)
         with inference(model):
@@ -331,11 +335,12 @@ def run(
     user: int = 1,
     seed: int = 0,
     root: str | None = None,
+    progress: bool | None = None,
     verbose: bool = True,
 ) -> dict:
     """Rating prediction on the first `folds` official folds, ranking on leave-one-out, the
     epoch time, top-10 recommendations for `user`; pictures and the first fold's matrix
-    factorisation saved to `out_dir`."""
+    factorisation saved to `out_dir`. `progress` shows the ranking models' progress bars."""
     say = print if verbose else (lambda *a, **k: None)
     data = load_movielens(root)
     data.user_index(user)  # a user id not in the data fails now, not after training
@@ -352,7 +357,7 @@ def run(
     seconds = time_epoch(data, train_rows)
     say(f"\none epoch of matrix factorisation over {len(train_rows):,} ratings (batch 1024, "
         f"SparseAdam): median {np.median(seconds):.2f} s of {len(seconds)}")  # fmt: skip
-    ranks = ranking(data, ranking_epochs, seed, say)
+    ranks = ranking(data, ranking_epochs, seed, say, progress)
     say("\nranking (leave-one-out, 100 sampled negatives per user):      HR@10   NDCG@10")
     for name, (hr, nd) in ranks.items():
         say(f"  {name:58}{hr:7.4f}  {nd:7.4f}")

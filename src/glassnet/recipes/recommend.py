@@ -41,13 +41,19 @@ class PairTrainer(Trainer):
             ratings and the squared error.
         l2: weight of the mean squared norm of the rows read (models with
             ``forward_with_penalty``).
+        progress: a progress bar per epoch (by default none: the recipe trains many short runs).
     """
 
     def __init__(
-        self, model: Any, optimizers: dict[str, Any], implicit: bool = False, l2: float = 0.0
+        self,
+        model: Any,
+        optimizers: dict[str, Any],
+        implicit: bool = False,
+        l2: float = 0.0,
+        progress: bool | None = False,
     ) -> None:
         loss = F.binary_cross_entropy_with_logits if implicit else F.mse_loss
-        super().__init__(model, optimizers, loss_fn=loss, metrics=(), progress=False)
+        super().__init__(model, optimizers, loss_fn=loss, metrics=(), progress=progress)
         self.l2 = l2
 
     def train_step(self, batch: Any) -> dict[str, float]:
