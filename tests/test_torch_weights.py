@@ -10,6 +10,8 @@ wrong place or a buffer left behind shows in the outputs.
 
 from __future__ import annotations
 
+import ast
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
@@ -21,8 +23,10 @@ import safetensors.torch
 import torch
 
 import glassnet as gn
+import torch_twins
 from glassnet import models
 from glassnet.tensor import Tensor
+from test_docs import ROOT, python_blocks
 from torch_twins import (
     TorchAutoencoder,
     TorchCharRNN,
@@ -475,3 +479,17 @@ def test_not_strict_reports_the_keys_and_loads_the_rest(tmp_path):
     np.testing.assert_array_equal(
         model.head[3].weight.detach().numpy(), state["head.3.weight"].numpy()
     )
+
+
+def test_docs_show_the_twins_as_tested():
+    """docs/pytorch.md shows every definition of torch_twins.py as it stands."""
+    shown = "\n".join(python_blocks(ROOT / "docs" / "pytorch.md"))
+    source = inspect.getsource(torch_twins)
+    definitions = [
+        node
+        for node in ast.parse(source).body
+        if isinstance(node, ast.ClassDef | ast.FunctionDef | ast.Assign)
+    ]
+    assert len(definitions) >= 20
+    for node in definitions:
+        assert ast.get_source_segment(source, node) in shown, f"line {node.lineno}"

@@ -1,6 +1,7 @@
-"""glassnet's GPT and ViT written in PyTorch, module for module and with the same attribute names,
-so that a twin's ``load_state_dict`` takes the glassnet model's state_dict. Used by the tests and
-by the benchmarks' torch worker (never by glassnet itself)."""
+"""glassnet's models written in PyTorch, module for module and with the same attribute names,
+so that a twin's ``load_state_dict`` takes the glassnet model's state_dict and the other way round.
+Used by the tests and by the benchmarks' torch worker (never by glassnet itself), and shown in
+docs/pytorch.md (a test checks that the page shows this code)."""
 
 from __future__ import annotations
 
