@@ -13,7 +13,7 @@ from __future__ import annotations
 import ast
 import inspect
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any
 
@@ -319,10 +319,9 @@ def assert_loaded_exactly(pair: Pair, dtype: type) -> None:
         np.testing.assert_array_equal(value, pair.source[key], err_msg=key)
 
 
-def round_trip_outputs(name: str, direction: str, dtype: type, tmp_path) -> tuple[list, list]:
+def round_trip_outputs(family: Family, direction: str, dtype: type, tmp_path) -> tuple[list, list]:
     """Through a file in `direction`, checked value for value, then both models' outputs in
     evaluation mode."""
-    family = FAMILIES[name]
     pair = DIRECTIONS[direction](family, dtype, tmp_path)
     assert_loaded_exactly(pair, dtype)
     pair.ours.eval(), pair.theirs.eval()
@@ -335,7 +334,7 @@ def round_trip_outputs(name: str, direction: str, dtype: type, tmp_path) -> tupl
 @pytest.mark.parametrize("direction", DIRECTIONS)
 @pytest.mark.parametrize("name", FAMILIES)
 def test_float64_round_trip_gives_the_same_outputs(name, direction, tmp_path):
-    ours, theirs = round_trip_outputs(name, direction, np.float64, tmp_path)
+    ours, theirs = round_trip_outputs(FAMILIES[name], direction, np.float64, tmp_path)
     assert max_difference(ours, theirs) <= FLOAT64_ATOL
 
 
@@ -360,7 +359,7 @@ def test_batch_norm_trains_on_from_the_loaded_running_statistics(name, direction
 @pytest.mark.parametrize("direction", DIRECTIONS)
 @pytest.mark.parametrize("name", ["mlp", "small-cnn", "char-lstm", "gpt", "vit"])
 def test_float32_files_load_into_float32_models(name, direction, tmp_path):
-    ours, theirs = round_trip_outputs(name, direction, np.float32, tmp_path)
+    ours, theirs = round_trip_outputs(FAMILIES[name], direction, np.float32, tmp_path)
     for a, b in zip(ours, theirs):
         np.testing.assert_allclose(a, b, rtol=FLOAT32_TOL, atol=FLOAT32_TOL)
 
@@ -407,6 +406,14 @@ def test_torchvision_resnet_names_and_shapes_are_glassnets(name):
     }
     twin = resnet_twin(ours)
     assert list(twin.state_dict()) == list(theirs.state_dict())
+
+
+@pytest.mark.parametrize("direction", DIRECTIONS)
+def test_torchvision_resnet18_round_trip_gives_the_same_outputs(direction, tmp_path):
+    tv_models = torchvision_models()
+    family = replace(FAMILIES["resnet18"], twin=lambda model: tv_models.resnet18(num_classes=10))
+    ours, theirs = round_trip_outputs(family, direction, np.float64, tmp_path)
+    assert max_difference(ours, theirs) <= FLOAT64_ATOL
 
 
 # -- what a mismatch says --------------------------------------------------------------------------
