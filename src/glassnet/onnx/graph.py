@@ -169,9 +169,10 @@ class Graph:
         """Add a node; returns its output's name (or a list of names when `outputs` > 1)."""
         names = [self.fresh(op_type) for _ in range(outputs)]
         attrs = {k: v for k, v in attrs.items() if v is not None}
-        self.nodes.append(
-            helper.make_node(op_type, ["" if i is None else i for i in inputs], names, **attrs)
-        )
+        given = ["" if i is None else i for i in inputs]
+        while given and not given[-1]:  # optional inputs left out at the end are not written
+            given.pop()
+        self.nodes.append(helper.make_node(op_type, given, names, **attrs))
         return names[0] if outputs == 1 else names
 
     def reduce(self, op_type: str, x: str, axes: Sequence[int] | None, keepdims: bool) -> str:
