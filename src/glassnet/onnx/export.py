@@ -223,9 +223,9 @@ def _same_path(first: Trace, second: Trace) -> None:
         if difference:
             raise _diverged(k, a, b, difference)
     if len(first.ops) != len(second.ops):
-        longer = first if len(first.ops) > len(second.ops) else second
-        extra = longer.ops[min(len(first.ops), len(second.ops))]
-        raise _diverged(len(first.ops) - 1, extra, extra, "one run performs more ops")
+        shorter = min(len(first.ops), len(second.ops))
+        extra = (first if len(first.ops) > shorter else second).ops[shorter]
+        raise _diverged(shorter, extra, extra, "one run stops there, the other goes on")
 
 
 def _diverged(k: int, a: TracedOp, b: TracedOp, detail: str = "") -> OnnxExportError:

@@ -238,12 +238,3 @@ class Graph:
         if self.step is None:
             return OnnxExportError(f"glassnet.onnx.export: {why}")
         return self.step.fail(why)
-
-
-def shape_of(step: Step, key: str) -> tuple[tuple, tuple]:
-    """The shapes of argument `key` in both traces."""
-    return tuple(step.a[key].shape), tuple(step.b[key].shape)
-
-
-def results(step: Step) -> tuple[Any, Any]:
-    return step.result_a, step.result_b

@@ -111,14 +111,10 @@ def cat(g: Graph, s: Step) -> str:
     return g.node("Concat", names, axis=axis)
 
 
-def _split_axis(s: Step, ndim: int) -> int:
-    return _axis(s.a["dim"], ndim)
-
-
 @converts("split", "chunk", "unbind")
 def split(g: Graph, s: Step) -> list[str]:
     x = s.a["a"]
-    axis = _split_axis(s, x.ndim)
+    axis = _axis(s.a["dim"], x.ndim)
     pieces_a, pieces_b = s.result_a, s.result_b
     if s.name == "unbind":
         sizes = [1] * len(pieces_a)
@@ -190,6 +186,8 @@ def getitem(g: Graph, s: Step) -> str:
     items_b = _index_items(s.b["index"], x.ndim)
     if len(items_a) != len(items_b):
         raise s.fail("the index differs between two inputs (it depends on the input's values)")
+    if sum(isinstance(i, Tensor | np.ndarray | list) for i in items_a) > 1:
+        raise s.fail("indexing with more than one index array does not export")
     axis = 0
     for item, other in zip(items_a, items_b):
         if item is None:
@@ -216,6 +214,4 @@ def getitem(g: Graph, s: Step) -> str:
             axis += 1
         else:
             raise s.fail(f"an index of type {type(item).__name__} does not export")
-    if sum(isinstance(i, Tensor | np.ndarray | list) for i in items_a) > 1:
-        raise s.fail("indexing with more than one index array does not export")
     return out if out != candidates[0][0] else g.node("Identity", [out])
