@@ -297,3 +297,32 @@ def test_a_parameter_used_twice_is_stored_once(tmp_path):
         ),
         gpt_like.emb.weight.data,
     )
+
+
+def test_norms_and_truth_reductions(tmp_path):
+    def reductions(x):
+        return (
+            x.norm(),
+            x.norm(p=1, dim=1),
+            x.norm(p=3, dim=0, keepdim=True),
+            x.norm(p=float("inf"), dim=1),
+            x.norm(p=0, dim=1),
+            (x > 0).all(dim=1),
+            (x > 1).any(dim=0, keepdim=True),
+            x.all(),
+        )
+
+    x = gn.randn(4, 5)
+    x[0, 0] = 0.0
+    check_export(Lambda(reductions), (x,), None, tmp_path / "m.onnx")
+
+
+def test_every_op_exports_but_losses_and_in_place_writes():
+    """Losses are for training, setitem writes in place; max_pool and avg_pool are the inner
+    ops of the pooling ops (never outermost when called through them)."""
+    from glassnet.dispatch import OPS
+    from glassnet.onnx.registry import CONVERTERS
+
+    missing = {name for name in OPS if name not in CONVERTERS and not name.endswith("_loss")}
+    losses = {"binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy"}
+    assert missing == losses | {"kl_div", "setitem", "max_pool", "avg_pool"}

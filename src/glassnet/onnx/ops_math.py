@@ -292,3 +292,38 @@ def linear(g: Graph, s: Step) -> str:
         return g.node("Gemm", [g.value(x), g.value(w), bias], transB=1)
     out = g.node("MatMul", [g.value(x), g.node("Transpose", [g.value(w)], perm=[1, 0])])
     return out if bias is None else g.node("Add", [out, bias])
+
+
+@converts("all", "any")
+def all_any(g: Graph, s: Step) -> str:
+    """Whether every (any) element is nonzero: ReduceMin (ReduceMax) of the truth as 0/1."""
+    x = s.a["a"]
+    truth = (
+        g.value(x)
+        if x.dtype == np.bool_
+        else g.node("Not", [g.node("Equal", [g.value(x), g.scalar(0, x.dtype)])])
+    )
+    ones = g.cast(truth, np.int32)
+    op_type = "ReduceMin" if s.name == "all" else "ReduceMax"
+    return g.cast(g.reduce(op_type, ones, _axes(s), s.a["keepdim"]), np.bool_)
+
+
+@converts("norm")
+def norm(g: Graph, s: Step) -> str:
+    """The p-norm: ReduceL1 and ReduceL2 for p 1 and 2, (sum |x|^p)^(1/p) otherwise, the
+    largest or smallest |x| for p = ±inf."""
+    x, p = s.a["a"], s.a["p"]
+    p = 2 if p == "fro" else p
+    name = g.value(x) if x.dtype.kind == "f" else g.cast(g.value(x), s.result_a.dtype)
+    dtype, axes, keep = s.result_a.dtype, _axes(s), s.a["keepdim"]
+    if p in (1, 2):
+        return g.reduce("ReduceL1" if p == 1 else "ReduceL2", name, axes, keep)
+    magnitude = g.node("Abs", [name])
+    if p in (math.inf, -math.inf):
+        return g.reduce("ReduceMax" if p > 0 else "ReduceMin", magnitude, axes, keep)
+    if p == 0:
+        nonzero = g.cast(g.node("Not", [g.node("Equal", [magnitude, g.scalar(0, dtype)])]), dtype)
+        return g.reduce("ReduceSum", nonzero, axes, keep)
+    powered = g.node("Pow", [magnitude, g.scalar(float(p), dtype)])
+    total = g.reduce("ReduceSum", powered, axes, keep)
+    return g.node("Pow", [total, g.scalar(1.0 / float(p), dtype)])
