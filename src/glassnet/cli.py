@@ -7,6 +7,7 @@ glassnet list                 the recipes, one line each
 glassnet runs [FOLDER]        the run folders under runs/ with their best metrics
 glassnet sample MODEL         write text with a trained character-level model
 glassnet predict MODEL INPUT  a trained model's answer for one input (a recording, a sentence)
+glassnet export RUN --onnx F  write a saved model as an ONNX file (needs glassnet[onnx])
 glassnet playground           watch a network learn in the browser (needs glassnet[playground])
 """
 
@@ -89,6 +90,24 @@ def build_parser() -> argparse.ArgumentParser:
     )
     predict.add_argument("model", metavar="MODEL", help="run folder, model.json or its weights")
     predict.add_argument("input", metavar="INPUT", help="what the model answers for")
+
+    export = sub.add_parser(
+        "export",
+        help="write a recipe's saved model as an ONNX file for ONNX Runtime and other runtimes: "
+        "glassnet export runs/digits-cnn --onnx digits.onnx (needs glassnet[onnx])",
+        description="Load a saved model (RUN_OR_WEIGHTS: a run folder, its model.json or the "
+        "weights beside it) and write it as an ONNX graph, the batch (and a text model's "
+        "length) left dynamic. A VAE exports its decoder, a GAN its generator.",
+    )
+    export.add_argument("model", metavar="RUN_OR_WEIGHTS", help="run folder, model.json or weights")
+    export.add_argument("--onnx", required=True, metavar="FILE", help="the .onnx file to write")
+    export.add_argument("--opset", type=int, default=None, help="ONNX opset (default: 17)")
+    export.add_argument(
+        "--input-shape",
+        default=None,
+        metavar="C,H,W",
+        help="the input's shape without the batch, where the model's document does not say it",
+    )
 
     playground = sub.add_parser(
         "playground",
@@ -249,6 +268,21 @@ def _predict(args: argparse.Namespace) -> int:
     return 0
 
 
+def _export(args: argparse.Namespace) -> int:
+    try:
+        from .onnx.saved import export_saved
+
+        shape = None
+        if args.input_shape:
+            shape = [int(n) for n in args.input_shape.replace("x", ",").split(",") if n.strip()]
+        path, plan = export_saved(args.model, args.onnx, args.opset, shape)
+    except (ImportError, OSError, ValueError, RuntimeError) as error:
+        print(f"glassnet export: {error}", file=sys.stderr)
+        return 2
+    print(f"wrote {path}: {plan.describe()}")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     # a recipe's options depend on the recipe, so train and demo build their own parsers
@@ -266,6 +300,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _predict(args)
     if args.command == "playground":
         return _playground(args)
+    if args.command == "export":
+        return _export(args)
     if args.command == "list":
         from .recipes import RECIPES
 
