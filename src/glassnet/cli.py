@@ -168,7 +168,29 @@ def _train(argv: Sequence[str], prog: str = "glassnet train", name: str | None =
                 file=sys.stderr,
             )
             return 2
+    from .distributed import launched_world_size
+
+    if launched_world_size() > 1:
+        return _train_distributed(recipe, kwargs)
     recipe.run(**kwargs)
+    return 0
+
+
+def _train_distributed(recipe: object, kwargs: dict) -> int:
+    """A recipe as one rank of `mpiexec -n N glassnet train RECIPE`: the Trainer shares the
+    work among the ranks; only rank 0 prints. No `finally`: a rank that fails must reach the
+    abort hook at once, not wait for the others in destroy_process_group's barrier."""
+    import contextlib
+
+    from . import distributed
+
+    distributed.init_process_group()
+    if distributed.get_rank() == 0:
+        recipe.run(**kwargs)
+    else:
+        with open(os.devnull, "w") as quiet, contextlib.redirect_stdout(quiet):
+            recipe.run(**kwargs)
+    distributed.destroy_process_group()
     return 0
 
 

@@ -28,6 +28,7 @@ from ..train import (
     predict,
     predicted_classes,
 )
+from ..train.distributed import is_main_process
 
 # (predictions, true labels) -> the path of the picture it wrote
 ExtraPlot = Callable[[np.ndarray, np.ndarray], str]
@@ -79,6 +80,8 @@ def train_classifier(
         resume=resume,
         log_dir=out_dir,
     )
+    if not is_main_process():  # another rank of a distributed run: rank 0 reports
+        return {"test_accuracy": math.nan, "history": history.history, "seconds": history.seconds}
     x_test, y_test = test
     return report_classifier(
         model,
