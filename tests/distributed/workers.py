@@ -189,9 +189,10 @@ def different_models(out: Path) -> None:
 
 
 def train(out: Path, *options: str) -> None:
-    """A Trainer run of a small MLP on 96 random samples (global batch 16), checkpointing every 2
-    steps into OUT/checkpoints; options: resume, stop=K (SIGKILL every rank's... rank 1 after
-    step K), steps=K, record (rank 0 writes the weights it starts its first step with)."""
+    """A Trainer run of a small MLP (with dropout) on 96 random samples, global batch 16, 3
+    epochs of 6 steps, checkpointing every 2 steps into OUT/checkpoints. Options: resume,
+    steps=K (stop after step K), stop=K (rank 1 kills itself at the start of step K + 1),
+    record (rank 0 writes the weights its first step starts from)."""
     settings = dict(option.split("=") if "=" in option else (option, "1") for option in options)
     gn.manual_seed(0)
     data_rng = np.random.default_rng(0)
@@ -224,7 +225,8 @@ def train(out: Path, *options: str) -> None:
         np.savez(out / "final.npz", **weights(model))
         if "record" in settings:
             np.savez(out / "start.npz", **first_weights[0])
-        (out / "history.json").write_text(json.dumps(trainer.history.history))
+        position = {"global_step": trainer.global_step, "epoch": trainer.epoch}
+        (out / "position.json").write_text(json.dumps(position))
 
 
 if __name__ == "__main__":
