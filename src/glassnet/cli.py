@@ -7,6 +7,7 @@ glassnet list                 the recipes, one line each
 glassnet runs [FOLDER]        the run folders under runs/ with their best metrics
 glassnet sample MODEL         write text with a trained character-level model
 glassnet playground           watch a network learn in the browser (needs glassnet[playground])
+glassnet launch -n N -- train RECIPE   train on N ranks with MPI (needs glassnet[distributed])
 """
 
 from __future__ import annotations
@@ -51,6 +52,11 @@ def build_parser() -> argparse.ArgumentParser:
     runs.add_argument("folder", nargs="?", default="runs", help="default: runs")
     runs.add_argument("--json", action="store_true", help="print JSON, for scripts")
     sub.add_parser("list", help="list the recipes")
+    sub.add_parser(
+        "launch",
+        help="run a glassnet command on N ranks with MPI's mpiexec (data-parallel training): "
+        "glassnet launch -n 4 [--hosts a,b | --hostfile FILE] -- train mnist-cnn",
+    )
 
     sample = sub.add_parser(
         "sample",
@@ -194,6 +200,29 @@ def _train_distributed(recipe: object, kwargs: dict) -> int:
     return 0
 
 
+def _launch(argv: Sequence[str]) -> int:
+    """`glassnet launch -n N [--hosts H | --hostfile F] -- COMMAND...`"""
+    from .distributed.launch import launch
+
+    argv = list(argv)
+    split = argv.index("--") if "--" in argv else len(argv)
+    parser = argparse.ArgumentParser(
+        prog="glassnet launch",
+        description="Run `glassnet COMMAND` on N ranks with the mpiexec beside this Python (or "
+        "on PATH); the Trainer then shares every batch among them.",
+        epilog="example: glassnet launch -n 4 -- train mnist-cnn --epochs 2",
+    )
+    parser.add_argument("-n", type=int, required=True, help="how many ranks")
+    parser.add_argument("--hosts", help="comma-separated machines to start them on")
+    parser.add_argument("--hostfile", help="a file of machines (one per line, host:slots)")
+    args = parser.parse_args(argv[:split])
+    try:
+        return launch(args.n, argv[split + 1 :], args.hosts, args.hostfile)
+    except (ValueError, FileNotFoundError) as error:
+        print(error, file=sys.stderr)
+        return 2
+
+
 def _runs(args: argparse.Namespace) -> int:
     from .recipes.runs import as_json, summarize_all, table
 
@@ -254,6 +283,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _train(argv[1:])
     if argv[:1] == ["demo"]:
         return _train(argv[1:], prog="glassnet demo", name="digits-mlp")
+    if argv[:1] == ["launch"]:
+        return _launch(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command == "runs":

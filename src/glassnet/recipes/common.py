@@ -80,9 +80,16 @@ def train_classifier(
         resume=resume,
         log_dir=out_dir,
     )
-    if not is_main_process():  # another rank of a distributed run: rank 0 reports
-        return {"test_accuracy": math.nan, "history": history.history, "seconds": history.seconds}
     x_test, y_test = test
+    if not is_main_process():  # another rank of a distributed run: the numbers, rank 0 writes
+        _, _, accuracy, counts = test_numbers(model, x_test, y_test, num_classes)
+        return {
+            "test_accuracy": accuracy,
+            "history": history.history,
+            "confusion_matrix": counts,
+            "seconds": history.seconds,
+            "files": [],
+        }
     return report_classifier(
         model,
         history,
@@ -103,6 +110,21 @@ def mistakes_first(predictions: np.ndarray, truth: np.ndarray, count: int = 36) 
     return list(dict.fromkeys(order.tolist()))[:count]
 
 
+def test_numbers(
+    model: Any, x_test: Tensor, y_test: Tensor, num_classes: int
+) -> tuple[np.ndarray, np.ndarray, float, np.ndarray]:
+    """(predicted classes, true classes, accuracy, confusion matrix) on the test set."""
+    predictions = predicted_classes(predict(model, x_test, batch_size=256))
+    truth = y_test.numpy()
+    accuracy = float((predictions == truth).mean())
+    return (
+        predictions,
+        truth,
+        accuracy,
+        confusion_matrix(predictions, y_test, num_classes=num_classes),
+    )
+
+
 def report_classifier(
     model: Any,
     history: Any,
@@ -117,10 +139,7 @@ def report_classifier(
 ) -> dict:
     """Evaluate `model` on the test set, write curves.png, predictions.png, confusion_matrix.png,
     the extra plots and model.safetensors to `out_dir`, print the results and return them."""
-    predictions = predicted_classes(predict(model, x_test, batch_size=256))
-    truth = y_test.numpy()
-    accuracy = float((predictions == truth).mean())
-    counts = confusion_matrix(predictions, y_test, num_classes=num_classes)
+    predictions, truth, accuracy, counts = test_numbers(model, x_test, y_test, num_classes)
     os.makedirs(out_dir, exist_ok=True)
     shown = mistakes_first(predictions, truth)
     files = [
