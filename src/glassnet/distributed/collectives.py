@@ -68,15 +68,19 @@ class Work:
 def wait_for(request: Any, name: str, group: ProcessGroup) -> None:
     """Poll `request` until it completes; CollectiveTimeout after the group's deadline.
 
-    The poll sleeps a little between tests (doubling up to 1 ms), so ranks that share cores
-    leave them to the rank still computing."""
-    deadline = time.monotonic() + group.timeout
-    pause = 1e-5
+    MPI moves a large message only while some rank calls into it, so for the first 50 ms the
+    poll only yields the core between tests (a rank that shares cores lets the others run);
+    after that it sleeps a little between tests (doubling up to 1 ms)."""
+    started = time.monotonic()
+    deadline = started + group.timeout
+    pause = 0.0
     while not request.Test():
-        if time.monotonic() > deadline:
+        now = time.monotonic()
+        if now > deadline:
             raise CollectiveTimeout(_timeout_message(name, group))
         time.sleep(pause)
-        pause = min(2 * pause, 1e-3)
+        if now - started > 0.05:
+            pause = min(max(2 * pause, 1e-5), 1e-3)
 
 
 def _timeout_message(name: str, group: ProcessGroup) -> str:

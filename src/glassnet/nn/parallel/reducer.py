@@ -136,6 +136,9 @@ class GradientReducer:
         self.seen.add(id(param))
         bucket.ready += 1
         self._launch_full_buckets()
+        for started in self.buckets[: self.next_launch]:  # let MPI move them along meanwhile
+            if started.request is not None:
+                started.request.Test()
 
     def _launch_full_buckets(self) -> None:
         """Start the allreduce of each full bucket, in bucket order (every rank must start the
