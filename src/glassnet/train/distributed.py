@@ -99,6 +99,12 @@ class DataParallelRun:
         for buffer in self.model.buffers():
             broadcast(buffer, src=0)
 
+    def rank_zero_decides(self, flag: bool) -> bool:
+        """Rank 0's `flag` on every rank."""
+        decision = Tensor(np.array([float(flag)]))
+        broadcast(decision, src=0)
+        return bool(decision.data[0])
+
     def average(self, logs: dict[str, float]) -> dict[str, float]:
         """Each number averaged over the ranks (every rank has the same keys and, thanks to the
         sampler, the same number of samples)."""

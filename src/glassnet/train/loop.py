@@ -504,7 +504,11 @@ class Trainer:
     def _budget_spent(self, max_steps: int | None, minutes: float | None) -> bool:
         if max_steps is not None and self.global_step >= max_steps:
             return True
-        return minutes is not None and self.elapsed() >= 60.0 * minutes
+        if minutes is None:
+            return False
+        spent = self.elapsed() >= 60.0 * minutes
+        # each rank has its own clock: rank 0's decides, or the ranks would stop apart
+        return spent if self._parallel is None else self._parallel.rank_zero_decides(spent)
 
     def _say(self, message: str) -> None:
         if self._quiet:
