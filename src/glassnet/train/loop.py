@@ -358,6 +358,9 @@ class Trainer:
         finally:
             self.resuming = False
             self.history.seconds = self.elapsed()
+            if self._parallel is not None:  # the model trains on its own again after fit
+                self._parallel.reducer.remove()
+                self._parallel = None
             for cb in self.callbacks:
                 cb.on_train_end(self)
         return self.history
@@ -601,8 +604,6 @@ class Trainer:
 
         if not process_group_open():
             return None
-        if self._parallel is not None and self._parallel.model is self.model:
-            return self._parallel
         run = DataParallelRun(self.model)
         if run.rank != 0:
             self._quiet = True
