@@ -40,3 +40,18 @@ def test_a_four_rank_checkpoint_resumed_on_two_ranks_starts_from_its_weights(tmp
     position = json.loads((tmp_path / "position.json").read_text())
     assert position == {"global_step": 12, "epoch": 2}
     assert any(not np.array_equal(final(tmp_path)[k], at_step_8[k]) for k in at_step_8)
+
+
+def test_the_trainer_on_two_ranks_takes_the_steps_of_one_process(tmp_path):
+    # in order (no shuffle) rank 0 reads samples 0, 2, ..., 14 and rank 1 samples 1, 3, ..., 15
+    # of each global batch of 16: the averaged gradient is the whole batch's
+    options = ["dropout=0", "shuffle=0", "accumulate=2", "steps=12"]
+    one, two = tmp_path / "one", tmp_path / "two"
+    one.mkdir(), two.mkdir()
+    check(run_ranks(1, "train", str(one), *options)[0])
+    done, _ = run_ranks(2, "train", str(two), *options)
+    check(done)
+    assert "2 ranks: rank 0" in done.stderr
+    ours, single = final(two), final(one)
+    for key in single:
+        np.testing.assert_allclose(ours[key], single[key], rtol=1e-5, atol=1e-6, err_msg=key)

@@ -192,13 +192,14 @@ def train(out: Path, *options: str) -> None:
     """A Trainer run of a small MLP (with dropout) on 96 random samples, global batch 16, 3
     epochs of 6 steps, checkpointing every 2 steps into OUT/checkpoints. Options: resume,
     steps=K (stop after step K), stop=K (rank 1 kills itself at the start of step K + 1),
-    record (rank 0 writes the weights its first step starts from)."""
+    record (rank 0 writes the weights its first step starts from), dropout=P, shuffle=0,
+    accumulate=K (accumulate_grad_batches)."""
     settings = dict(option.split("=") if "=" in option else (option, "1") for option in options)
     gn.manual_seed(0)
     data_rng = np.random.default_rng(0)
     x = gn.tensor(data_rng.normal(size=(96, 6)).astype(np.float32))
     y = gn.tensor(data_rng.integers(0, 3, 96))
-    model = MLP([6, 32, 3], activation="relu", dropout=0.1)
+    model = MLP([6, 32, 3], activation="relu", dropout=float(settings.get("dropout", 0.1)))
     first_weights = []
 
     class Recording(gn.train.Trainer):
@@ -217,8 +218,10 @@ def train(out: Path, *options: str) -> None:
         checkpoint_every=2,
         keep_checkpoints=100,
         log_dir=out,
+        accumulate_grad_batches=int(settings.get("accumulate", 1)),
     )
-    loader = gn.data.DataLoader(gn.data.TensorDataset(x, y), batch_size=16, shuffle=True)
+    shuffle = settings.get("shuffle", "1") == "1"
+    loader = gn.data.DataLoader(gn.data.TensorDataset(x, y), batch_size=16, shuffle=shuffle)
     trainer.fit(loader, epochs=3, max_steps=int(settings.get("steps", 18)),
                 resume="resume" in settings)  # fmt: skip
     if dist.get_rank() == 0:
