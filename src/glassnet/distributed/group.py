@@ -16,8 +16,8 @@ import socket
 import sys
 from typing import Any
 
-# The environment variables the MPI launchers set in each process they start.
-_LAUNCHER_SIZE = ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "MPI_LOCALNRANKS")
+# The world size MPI launchers put in each process's environment: MPICH's, Open MPI's.
+_LAUNCHER_SIZE = ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE")
 DEFAULT_TIMEOUT_S = 300.0
 TIMEOUT_VARIABLE = "GLASSNET_DISTRIBUTED_TIMEOUT"
 
@@ -47,7 +47,7 @@ _previous_excepthook: Any = None
 
 def launched_world_size() -> int:
     """The world size an MPI launcher announced in the environment (1 without a launcher)."""
-    for name in _LAUNCHER_SIZE[:2]:
+    for name in _LAUNCHER_SIZE:
         if os.environ.get(name, "").isdigit():
             return int(os.environ[name])
     return 1
