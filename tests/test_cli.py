@@ -385,6 +385,7 @@ def test_predict_calls_the_predictor_the_model_names(tmp_path, echo_predictor, c
     from glassnet.io import save_model
     from glassnet.models import MLP
 
+    (tmp_path / "run").mkdir()
     save_model(
         MLP([2, 3, 1]),
         tmp_path / "run" / "model.safetensors",
@@ -398,6 +399,8 @@ def test_predict_refuses_models_without_a_known_predictor(tmp_path, capsys):
     from glassnet.io import save_model
     from glassnet.models import MLP
 
+    for name in ("plain", "odd"):
+        (tmp_path / name).mkdir()
     save_model(MLP([2, 3, 1]), tmp_path / "plain" / "model.safetensors")
     save_model(MLP([2, 3, 1]), tmp_path / "odd" / "model.safetensors", extras={"predictor": "x"})
     assert main(["predict", str(tmp_path / "plain"), "1"]) == 2
@@ -405,4 +408,4 @@ def test_predict_refuses_models_without_a_known_predictor(tmp_path, capsys):
     assert main(["predict", str(tmp_path / "odd"), "1"]) == 2
     assert "names the predictor 'x', which this glassnet does not have" in capsys.readouterr().err
     assert main(["predict", str(tmp_path / "nothing"), "1"]) == 2
-    assert "not found" in capsys.readouterr().err
+    assert "no such file or folder" in capsys.readouterr().err

@@ -256,12 +256,13 @@ def check_exported_script(script, session: TrainingSession, workdir) -> None:
     np.testing.assert_allclose(exported, expected, rtol=1e-6, atol=1e-7)
 
 
-def test_the_export_zip_holds_script_and_weights():
+def test_the_export_zip_holds_script_weights_and_onnx_file():
     import io
     import zipfile
 
     archive = zipfile.ZipFile(io.BytesIO(TrainingSession().export_zip()))
     assert sorted(archive.namelist()) == [
+        "playground_model/playground_model.onnx",
         "playground_model/playground_model.py",
         "playground_model/playground_model.safetensors",
     ]

@@ -20,6 +20,7 @@ from glassnet.models.resnet import (
     resnet101,
     resnet152,
 )
+from torch_twins import TorchResNet
 
 # torchvision.models.<name>().num_parameters, as published in torchvision's model table
 PUBLISHED = {
@@ -115,67 +116,11 @@ def test_a_real_small_resnet_runs_and_initialises_like_torchvision():
         ResNet(BasicBlock, [1, 1, 1])
 
 
-# -- a PyTorch ResNet written out as torchvision's, to compare against -----------------------------
-
-
-class TorchBottleneck(torch.nn.Module):
-    expansion = 4
-
-    def __init__(self, inplanes, planes, stride=1, downsample=None):
-        super().__init__()
-        nn = torch.nn
-        self.conv1 = nn.Conv2d(inplanes, planes, 1, bias=False)
-        self.bn1 = nn.BatchNorm2d(planes)
-        self.conv2 = nn.Conv2d(planes, planes, 3, stride, 1, bias=False)
-        self.bn2 = nn.BatchNorm2d(planes)
-        self.conv3 = nn.Conv2d(planes, planes * 4, 1, bias=False)
-        self.bn3 = nn.BatchNorm2d(planes * 4)
-        self.relu = nn.ReLU(inplace=True)
-        self.downsample = downsample
-
-    def forward(self, x):
-        out = self.relu(self.bn1(self.conv1(x)))
-        out = self.relu(self.bn2(self.conv2(out)))
-        out = self.bn3(self.conv3(out))
-        identity = x if self.downsample is None else self.downsample(x)
-        return self.relu(out + identity)
-
-
-class TorchResNet(torch.nn.Module):
-    def __init__(self, layers, num_classes):
-        super().__init__()
-        nn = torch.nn
-        self.inplanes = 64
-        self.conv1 = nn.Conv2d(3, 64, 7, 2, 3, bias=False)
-        self.bn1 = nn.BatchNorm2d(64)
-        self.relu = nn.ReLU(inplace=True)
-        self.maxpool = nn.MaxPool2d(3, 2, 1)
-        for i, (planes, blocks) in enumerate(zip((64, 128, 256, 512), layers)):
-            stride = 1 if i == 0 else 2
-            downsample = None
-            if stride != 1 or self.inplanes != planes * 4:
-                downsample = nn.Sequential(
-                    nn.Conv2d(self.inplanes, planes * 4, 1, stride, bias=False),
-                    nn.BatchNorm2d(planes * 4),
-                )
-            stage = [TorchBottleneck(self.inplanes, planes, stride, downsample)]
-            self.inplanes = planes * 4
-            stage += [TorchBottleneck(self.inplanes, planes) for _ in range(1, blocks)]
-            setattr(self, f"layer{i + 1}", nn.Sequential(*stage))
-        self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
-        self.fc = nn.Linear(2048, num_classes)
-
-    def forward(self, x):
-        x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
-        x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
-        return self.fc(torch.flatten(self.avgpool(x), 1))
-
-
 @pytest.mark.parametrize("training", [False, True])
 def test_bottleneck_resnet_matches_pytorch(training):
     gn.manual_seed(0)
     ours = ResNet(Bottleneck, [1, 2, 1, 1], num_classes=7).double()
-    theirs = TorchResNet([1, 2, 1, 1], num_classes=7).double()
+    theirs = TorchResNet("Bottleneck", [1, 2, 1, 1], num_classes=7).double()
     rng = np.random.default_rng(0)
     state = {}
     for key, value in ours.state_dict().items():  # random running statistics, not 0 and 1

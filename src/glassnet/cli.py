@@ -7,7 +7,9 @@ glassnet list                 the recipes, one line each
 glassnet runs [FOLDER]        the run folders under runs/ with their best metrics
 glassnet sample MODEL         write text with a trained character-level model
 glassnet predict MODEL INPUT  a trained model's answer for one input (a recording, a sentence)
+glassnet export RUN --onnx F  write a saved model as an ONNX file (needs glassnet[onnx])
 glassnet playground           watch a network learn in the browser (needs glassnet[playground])
+glassnet launch -n N -- train RECIPE   train on N ranks with MPI (needs glassnet[distributed])
 """
 
 from __future__ import annotations
@@ -52,6 +54,11 @@ def build_parser() -> argparse.ArgumentParser:
     runs.add_argument("folder", nargs="?", default="runs", help="default: runs")
     runs.add_argument("--json", action="store_true", help="print JSON, for scripts")
     sub.add_parser("list", help="list the recipes")
+    sub.add_parser(
+        "launch",
+        help="run a glassnet command on N ranks with MPI's mpiexec (data-parallel training): "
+        "glassnet launch -n 4 [--hosts a,b | --hostfile FILE] -- train mnist-cnn",
+    )
 
     sample = sub.add_parser(
         "sample",
@@ -89,6 +96,24 @@ def build_parser() -> argparse.ArgumentParser:
     )
     predict.add_argument("model", metavar="MODEL", help="run folder, model.json or its weights")
     predict.add_argument("input", metavar="INPUT", help="what the model answers for")
+
+    export = sub.add_parser(
+        "export",
+        help="write a recipe's saved model as an ONNX file for ONNX Runtime and other runtimes: "
+        "glassnet export runs/digits-cnn --onnx digits.onnx (needs glassnet[onnx])",
+        description="Load a saved model (RUN_OR_WEIGHTS: a run folder, its model.json or the "
+        "weights beside it) and write it as an ONNX graph, the batch (and a text model's "
+        "length) left dynamic. A VAE exports its decoder, a GAN its generator.",
+    )
+    export.add_argument("model", metavar="RUN_OR_WEIGHTS", help="run folder, model.json or weights")
+    export.add_argument("--onnx", required=True, metavar="FILE", help="the .onnx file to write")
+    export.add_argument("--opset", type=int, default=None, help="ONNX opset (default: 17)")
+    export.add_argument(
+        "--input-shape",
+        default=None,
+        metavar="C,H,W",
+        help="the input's shape without the batch, where the model's document does not say it",
+    )
 
     playground = sub.add_parser(
         "playground",
@@ -181,8 +206,53 @@ def _train(argv: Sequence[str], prog: str = "glassnet train", name: str | None =
                 file=sys.stderr,
             )
             return 2
+    from .distributed import launched_world_size
+
+    if launched_world_size() > 1:
+        return _train_distributed(recipe, kwargs)
     recipe.run(**kwargs)
     return 0
+
+
+def _train_distributed(recipe: object, kwargs: dict) -> int:
+    """A recipe as one rank of `mpiexec -n N glassnet train RECIPE`: the Trainer shares the
+    work among the ranks; only rank 0 prints. No `finally`: a rank that fails must reach the
+    abort hook at once, not wait for the others in destroy_process_group's barrier."""
+    import contextlib
+
+    from . import distributed
+
+    distributed.init_process_group()
+    if distributed.get_rank() == 0:
+        recipe.run(**kwargs)
+    else:
+        with open(os.devnull, "w") as quiet, contextlib.redirect_stdout(quiet):
+            recipe.run(**kwargs)
+    distributed.destroy_process_group()
+    return 0
+
+
+def _launch(argv: Sequence[str]) -> int:
+    """`glassnet launch -n N [--hosts H | --hostfile F] -- COMMAND...`"""
+    from .distributed.launch import launch
+
+    argv = list(argv)
+    split = argv.index("--") if "--" in argv else len(argv)
+    parser = argparse.ArgumentParser(
+        prog="glassnet launch",
+        description="Run `glassnet COMMAND` on N ranks with the mpiexec beside this Python (or "
+        "on PATH); the Trainer then shares every batch among them.",
+        epilog="example: glassnet launch -n 4 -- train mnist-cnn --epochs 2",
+    )
+    parser.add_argument("-n", type=int, required=True, help="how many ranks")
+    parser.add_argument("--hosts", help="comma-separated machines to start them on")
+    parser.add_argument("--hostfile", help="a file of machines (one per line, host:slots)")
+    args = parser.parse_args(argv[:split])
+    try:
+        return launch(args.n, argv[split + 1 :], args.hosts, args.hostfile)
+    except (ValueError, FileNotFoundError) as error:
+        print(error, file=sys.stderr)
+        return 2
 
 
 def _runs(args: argparse.Namespace) -> int:
@@ -249,6 +319,21 @@ def _predict(args: argparse.Namespace) -> int:
     return 0
 
 
+def _export(args: argparse.Namespace) -> int:
+    try:
+        from .onnx.saved import export_saved
+
+        shape = None
+        if args.input_shape:
+            shape = [int(n) for n in args.input_shape.replace("x", ",").split(",") if n.strip()]
+        path, plan = export_saved(args.model, args.onnx, args.opset, shape)
+    except (ImportError, OSError, ValueError, RuntimeError) as error:
+        print(f"glassnet export: {error}", file=sys.stderr)
+        return 2
+    print(f"wrote {path}: {plan.describe()}")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     # a recipe's options depend on the recipe, so train and demo build their own parsers
@@ -256,6 +341,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _train(argv[1:])
     if argv[:1] == ["demo"]:
         return _train(argv[1:], prog="glassnet demo", name="digits-mlp")
+    if argv[:1] == ["launch"]:
+        return _launch(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command == "runs":
@@ -266,6 +353,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _predict(args)
     if args.command == "playground":
         return _playground(args)
+    if args.command == "export":
+        return _export(args)
     if args.command == "list":
         from .recipes import RECIPES
 

@@ -10,12 +10,14 @@ from .archive import ChecksumMismatch, fetch_archive
 from .collate import default_collate, default_convert
 from .dataloader import DataLoader
 from .dataset import ConcatDataset, Dataset, Subset, TensorDataset, random_split
+from .distributed_sampler import DistributedSampler
 from .download import DownloadError, data_dir
 from .sampler import RandomSampler, Sampler, SequentialSampler, SubsetRandomSampler
 
 __all__ = [
     "ConcatDataset",
     "DataLoader",
+    "DistributedSampler",
     "Dataset",
     "ChecksumMismatch",
     "DownloadError",

@@ -4,7 +4,7 @@ A Module is a piece of a network: it owns its parameters (weights and biases) an
 its `forward` says how numbers flow through it. Layers, whole networks and losses are all Modules.
 """
 
-from . import functional, init, utils
+from . import functional, init, parallel, utils
 from .container import ModuleDict, ModuleList, Sequential
 from .layers import *  # noqa: F403
 from .layers import __all__ as _layers_all

@@ -21,6 +21,7 @@ from ..meta import MetaArray, as_device
 from ..tensor import Tensor
 from .backward_hooks import BackwardHookCall
 from .parameter import Parameter
+from .state_dict_keys import missing_keys, prefix_hint
 
 
 class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
@@ -537,7 +538,11 @@ class Module:
         converted with ``.numpy()``) into the parameters and buffers.
 
         Everything is checked first (missing and unexpected keys when `strict`, shapes, value
-        types) and a RuntimeError lists every problem, so a failed load changes nothing. Values
+        types) and a RuntimeError lists every problem, and the prefix by which the names differ
+        where there is one (``module.`` from DistributedDataParallel, ``generator.`` when a
+        whole GAN's file meets its generator), so a failed load changes nothing. A parameter
+        tied under two names (GPT's head and token embedding) needs only one of them, as in
+        the files ``safetensors.torch.save_model`` writes. Values
         are copied into the existing arrays: each parameter keeps its object, array and dtype,
         so an optimizer built on the model stays valid.
 
@@ -549,7 +554,7 @@ class Module:
                 f"load_state_dict expects a dict-like state_dict, got {type(state_dict).__name__}"
             )
         targets = self.state_dict(keep_vars=True)
-        missing = [key for key in targets if key not in state_dict]
+        missing = missing_keys(targets, state_dict)
         unexpected = [key for key in state_dict if key not in targets]
         errors = []
         if strict and missing:
@@ -560,6 +565,9 @@ class Module:
             errors.append(
                 "Unexpected key(s) in state_dict: " + ", ".join(f'"{k}"' for k in unexpected) + "."
             )
+        hint = prefix_hint(missing, unexpected) if strict else None
+        if hint:
+            errors.append(hint)
         copies = []
         for key, target in targets.items():
             if key not in state_dict:

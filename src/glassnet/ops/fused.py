@@ -175,6 +175,7 @@ def embedding(
     return lookup(input, weight, padding_idx, max_norm, norm_type, scale_grad_by_freq, sparse)
 
 
+@op("embedding_lookup")
 def lookup(
     input: Tensor,
     weight: Tensor,

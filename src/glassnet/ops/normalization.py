@@ -18,6 +18,7 @@ transformers do: no batch statistics, so training and evaluation compute the sam
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -56,6 +57,7 @@ def batch_norm(
     eps: float = 1e-5,
     *,
     num_batches_tracked: Tensor | None = None,
+    sum_across: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> Tensor:
     """Normalise each channel (dimension 1) of an (N, C, *) input: y = (x - mean) / sqrt(var + eps)
     * weight + bias, PyTorch's ``F.batch_norm``.
@@ -72,6 +74,9 @@ def batch_norm(
         eps: added to the variance so that a constant channel does not divide by zero.
         num_batches_tracked: a 0-d integer tensor counting the updates of the running
             statistics; incremented in place whenever they are updated.
+        sum_across: while training, a function that sums an array over every process of a
+            data-parallel run (SyncBatchNorm): the statistics are then those of all processes'
+            batches together, and so are the sums the input's gradient needs.
     """
     x = input.data
     if x.ndim < 2:
@@ -111,6 +116,7 @@ def batch_norm(
             eps,
             num_batches_tracked,
             count,
+            sum_across,
         )
     if eps < 0.0:
         raise ValueError(f"batch_norm eps must be non-negative, but got {eps}")
@@ -157,12 +163,19 @@ def _train(
     eps: float,
     num_batches_tracked: Tensor | None,
     count: int,
+    sum_across: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> Tensor:
     x = input.data
     channels = (1, x.shape[1]) + (1,) * (x.ndim - 2)  # broadcasts a (C,) array over x
-    mean = _channel_sum(x) / count
+    if sum_across is None:
+        mean = _channel_sum(x) / count
+    else:  # every process's sums and counts, in one message
+        summed = sum_across(np.append(_channel_sum(x).astype(np.float64), count))
+        count = int(summed[-1])
+        mean = (summed[:-1] / count).astype(x.dtype)
     xhat = x - mean.reshape(channels)
-    var = _channel_sum(xhat * xhat) / count
+    squares = _channel_sum(xhat * xhat)
+    var = (squares if sum_across is None else sum_across(squares)) / count
     invstd = 1.0 / np.sqrt(var + eps)
     xhat *= invstd.reshape(channels)
     if weight is not None:
@@ -183,8 +196,11 @@ def _train(
         dx = None
         if input.requires_grad:
             scale = invstd if weight is None else invstd * weight.data
-            dx = g - (g_sum / count).reshape(channels)
-            dx -= xhat * (gx_sum / count).reshape(channels)
+            total_g, total_gx = g_sum, gx_sum  # over every process with sum_across
+            if sum_across is not None:
+                total_g, total_gx = np.split(sum_across(np.concatenate([g_sum, gx_sum])), 2)
+            dx = g - (total_g / count).reshape(channels)
+            dx -= xhat * (total_gx / count).reshape(channels)
             dx *= scale.reshape(channels)
         grads = [dx]
         if weight is not None:

@@ -15,7 +15,8 @@ gradient; `apply_example` takes a step of the chosen optimizer with those gradie
 `set_parameter` edits one weight or bias. Each session draws its random numbers (initial weights,
 shuffling, dropout) from its own generator, seeded by the link, so a shared link replays the run.
 `export` writes the trained network as a glassnet script plus its weights, which makes the same
-predictions outside the playground.
+predictions outside the playground; `export_onnx` writes it as an ONNX file (raw scores), which
+the download adds when the `onnx` package is installed.
 """
 
 from __future__ import annotations
@@ -675,12 +676,33 @@ class TrainingSession:
         script.write_text(self.script(weights.name), encoding="utf-8")
         return script, weights
 
+    def export_onnx(self, directory: str | Path, name: str = "playground_model") -> Path | None:
+        """Write `name`.onnx into `directory`: the network from its input features (batch
+        "features", any number of rows) to its raw output scores (before the softmax or sigmoid
+        the page applies). Returns its path, or None when the `onnx` package is not installed."""
+        try:
+            from ..onnx import export
+        except ImportError:
+            return None
+        path = Path(directory) / f"{name}.onnx"
+        example = self._inputs["output_grid"][:1]
+        axes = {"features": {0: "batch"}, "scores": {0: "batch"}}
+        names = {"input_names": ["features"], "output_names": ["scores"]}
+        model, training = self.model, self.model.training
+        try:
+            export(model.eval(), example, path, dynamic_axes=axes, **names)
+        finally:
+            model.train(training)
+        return path
+
     def export_zip(self, name: str = "playground_model") -> bytes:
-        """The exported script and weights file, zipped, for a download."""
+        """The exported script and weights file (and the ONNX file, with the `onnx` package
+        installed), zipped, for a download."""
         import tempfile
 
         with tempfile.TemporaryDirectory() as tmp:
-            paths = self.export(tmp, name)
+            paths = [*self.export(tmp, name), self.export_onnx(tmp, name)]
+            paths = [path for path in paths if path is not None]
             buffer = io.BytesIO()
             with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
                 for path in paths:

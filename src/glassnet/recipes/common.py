@@ -28,6 +28,7 @@ from ..train import (
     predict,
     predicted_classes,
 )
+from ..train.distributed import is_main_process
 
 # (predictions, true labels) -> the path of the picture it wrote
 ExtraPlot = Callable[[np.ndarray, np.ndarray], str]
@@ -80,6 +81,15 @@ def train_classifier(
         log_dir=out_dir,
     )
     x_test, y_test = test
+    if not is_main_process():  # another rank of a distributed run: the numbers, rank 0 writes
+        _, _, accuracy, counts = test_numbers(model, x_test, y_test, num_classes)
+        return {
+            "test_accuracy": accuracy,
+            "history": history.history,
+            "confusion_matrix": counts,
+            "seconds": history.seconds,
+            "files": [],
+        }
     return report_classifier(
         model,
         history,
@@ -100,6 +110,21 @@ def mistakes_first(predictions: np.ndarray, truth: np.ndarray, count: int = 36) 
     return list(dict.fromkeys(order.tolist()))[:count]
 
 
+def test_numbers(
+    model: Any, x_test: Tensor, y_test: Tensor, num_classes: int
+) -> tuple[np.ndarray, np.ndarray, float, np.ndarray]:
+    """(predicted classes, true classes, accuracy, confusion matrix) on the test set."""
+    predictions = predicted_classes(predict(model, x_test, batch_size=256))
+    truth = y_test.numpy()
+    accuracy = float((predictions == truth).mean())
+    return (
+        predictions,
+        truth,
+        accuracy,
+        confusion_matrix(predictions, y_test, num_classes=num_classes),
+    )
+
+
 def report_classifier(
     model: Any,
     history: Any,
@@ -114,10 +139,7 @@ def report_classifier(
 ) -> dict:
     """Evaluate `model` on the test set, write curves.png, predictions.png, confusion_matrix.png,
     the extra plots and model.safetensors to `out_dir`, print the results and return them."""
-    predictions = predicted_classes(predict(model, x_test, batch_size=256))
-    truth = y_test.numpy()
-    accuracy = float((predictions == truth).mean())
-    counts = confusion_matrix(predictions, y_test, num_classes=num_classes)
+    predictions, truth, accuracy, counts = test_numbers(model, x_test, y_test, num_classes)
     os.makedirs(out_dir, exist_ok=True)
     shown = mistakes_first(predictions, truth)
     files = [

@@ -22,7 +22,12 @@ class Callback:
 
     A callback that remembers something across epochs (a best value, a counter) returns it from
     `state_dict()` as plain numbers and arrays, so that a checkpoint carries it and a resumed run
-    decides exactly as the uninterrupted one would."""
+    decides exactly as the uninterrupted one would.
+
+    A callback that writes files sets `rank_zero_only`: in a distributed run only rank 0 runs it.
+    """
+
+    rank_zero_only = False
 
     def on_train_begin(self, trainer: Trainer) -> None:
         pass
@@ -162,6 +167,8 @@ class ModelCheckpoint(Callback):
     With `save_best_only=True` (the default) the file is written only when `monitor` improves, so
     it always holds the best model seen so far.
     """
+
+    rank_zero_only = True
 
     def __init__(
         self,

@@ -198,6 +198,8 @@ class Trainer:
         self._epoch_start_generators: list[Any] | None = None
         self._batches_in_epoch: int | None = None
         self._loader: Any = None
+        self._parallel: Any = None  # a DataParallelRun while a process group of several is open
+        self._quiet = False  # ranks other than 0 of a distributed run neither print nor write
 
     # -- the steps: override these -----------------------------------------------------------
 
@@ -241,7 +243,12 @@ class Trainer:
             )
         if self.accumulate_grad_batches > 1:
             loss = loss / self.accumulate_grad_batches
+        reducer = None if self._parallel is None else self._parallel.reducer
+        if reducer is not None:  # average across ranks only when the optimizer steps next
+            reducer.sync = self.at_accumulation_boundary
         loss.backward()
+        if reducer is not None:
+            reducer.finish()
 
     @property
     def at_accumulation_boundary(self) -> bool:
@@ -314,6 +321,9 @@ class Trainer:
         if resume and self.checkpoints is None:
             raise ValueError(f"{who}: resume=True needs the Trainer's checkpoint_dir")
         epochs = math.inf if epochs is None else epochs
+        self._parallel = self._start_parallel()
+        if self._parallel is not None:
+            train_data = self._parallel.shard(train_data)
         loader = self._loader = train_data
         val_loader = None if val_data is None else as_loader(val_data, 1024, shuffle=False)
         self.stop_training = False
@@ -325,7 +335,11 @@ class Trainer:
         if resume:
             current_generators = self._resume(loader)
         else:
-            if self.checkpoints is not None and (removed := self.checkpoints.clear()):
+            if (
+                self.checkpoints is not None
+                and not self._quiet
+                and (removed := self.checkpoints.clear())
+            ):
                 self._say(
                     f"a fresh run: removed {removed} checkpoints of the run before in "
                     f"{self.checkpoints.directory}"
@@ -344,6 +358,9 @@ class Trainer:
         finally:
             self.resuming = False
             self.history.seconds = self.elapsed()
+            if self._parallel is not None:  # the model trains on its own again after fit
+                self._parallel.reducer.remove()
+                self._parallel = None
             for cb in self.callbacks:
                 cb.on_train_end(self)
         return self.history
@@ -360,6 +377,8 @@ class Trainer:
         from tqdm.auto import tqdm
 
         tracked = self._tracked_generators(loader)
+        if self._parallel is not None:
+            self._parallel.start_epoch(self.epoch)
         self._batches_in_epoch = len(loader) if hasattr(loader, "__len__") else None
         if current_generators is None:  # a fresh epoch
             self.model.train()
@@ -407,6 +426,8 @@ class Trainer:
         return self._train_one(batch)
 
     def _train_one(self, batch: Any) -> dict[str, float]:
+        if self._parallel is not None:
+            self._parallel.sync_buffers()
         logs = self.train_step(batch)
         if not isinstance(logs, dict):
             raise TypeError(
@@ -430,6 +451,9 @@ class Trainer:
     def _end_epoch(self, val_loader: Any, epochs: float, complete: bool) -> None:
         logs = self._means.means()
         logs.update({m.name: m.compute() for m in self.metrics})
+        if self._parallel is not None:
+            logs = self._parallel.average(logs)
+            self._parallel.sync_buffers()
         if val_loader is not None:
             logs.update({f"val_{k}": v for k, v in self.evaluate(val_loader).items()})
         first = next(iter(self.optimizers.values()), None)
@@ -483,9 +507,15 @@ class Trainer:
     def _budget_spent(self, max_steps: int | None, minutes: float | None) -> bool:
         if max_steps is not None and self.global_step >= max_steps:
             return True
-        return minutes is not None and self.elapsed() >= 60.0 * minutes
+        if minutes is None:
+            return False
+        spent = self.elapsed() >= 60.0 * minutes
+        # each rank has its own clock: rank 0's decides, or the ranks would stop apart
+        return spent if self._parallel is None else self._parallel.rank_zero_decides(spent)
 
     def _say(self, message: str) -> None:
+        if self._quiet:
+            return
         if self.say is not None:
             self.say(message)
             return
@@ -525,8 +555,9 @@ class Trainer:
 
     def state_dict(self) -> dict[str, Any]:
         """Everything needed to carry on exactly: the model, optimizers, schedulers, the position
-        in the run, generator states, metrics, running means, history, callbacks, extra state."""
-        return {
+        in the run, generator states, metrics, running means, history, callbacks, extra state
+        (and in a distributed run every rank's generator states)."""
+        state = {
             "glassnet_version": _version(),
             "model_class": type(self.model).__name__,
             "model": {k: v.data.copy() for k, v in self.model.state_dict().items()},
@@ -544,6 +575,9 @@ class Trainer:
             "generators": _capture(self._tracked_generators(self._loader)),
             "extra": self.get_extra_state(),
         }
+        if self._parallel is not None:
+            state = self._parallel.add_rank_states(state)
+        return state
 
     def _keyed_callbacks(self) -> dict[str, Callback]:
         """Callbacks by class name (numbered when a class appears twice), so a checkpoint's
@@ -560,12 +594,30 @@ class Trainer:
 
     def _save_checkpoint(self) -> None:
         if self.checkpoints is not None:
-            self.checkpoints.save(self.global_step, self.state_dict())
+            state = self.state_dict()  # on every rank: it gathers their generator states
+            if not self._quiet:
+                self.checkpoints.save(self.global_step, state)
+
+    def _start_parallel(self) -> Any:
+        """A DataParallelRun when this process is one rank of several, else None."""
+        from .distributed import DataParallelRun, process_group_open
+
+        if not process_group_open():
+            return None
+        run = DataParallelRun(self.model)
+        if run.rank != 0:
+            self._quiet = True
+            self.progress = False
+            self.callbacks = [cb for cb in self.callbacks if not getattr(cb, "rank_zero_only", 0)]
+        return run
 
     def _resume(self, loader: Any) -> list[Any] | None:
         """Load the newest intact checkpoint; returns the generator states to continue from
         mid-epoch, or None when it was written at an epoch's end."""
-        self.checkpoints.remove_leftovers()
+        if not self._quiet:
+            self.checkpoints.remove_leftovers()
+        if self._parallel is not None:
+            self._parallel.wait_for_main()
         found = self.checkpoints.latest()
         if found is None:
             raise FileNotFoundError(
@@ -573,6 +625,8 @@ class Trainer:
                 "resume to start fresh)"
             )
         state, path = found
+        if self._parallel is not None:
+            state = self._parallel.own_state(state)
         self.load_state_dict(state, source=path)
         self._say(
             f"resumed from {path}: epoch {self.epoch + 1}, batch {self.batch_in_epoch}, "

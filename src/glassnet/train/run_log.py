@@ -36,6 +36,8 @@ class RunLog(Callback):
     """Append every step's logs (every `every_steps` steps) and every epoch's to files in
     `directory`; see the module docstring for the formats."""
 
+    rank_zero_only = True
+
     def __init__(self, directory: str | os.PathLike, every_steps: int = 1) -> None:
         if not isinstance(every_steps, int) or every_steps < 1:
             raise ValueError(f"RunLog: every_steps must be a positive integer, got {every_steps!r}")
@@ -129,6 +131,8 @@ def read_metrics(path: str | os.PathLike) -> list[dict[str, Any]]:
 class TensorBoard(Callback):
     """Write every step's and every epoch's numbers as TensorBoard scalars into `log_dir`
     (Keras's callback of the same name). Needs the `tensorboard` package."""
+
+    rank_zero_only = True
 
     def __init__(self, log_dir: str | os.PathLike, every_steps: int = 1) -> None:
         try:

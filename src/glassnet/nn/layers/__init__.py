@@ -42,6 +42,7 @@ from .pooling import (
 from .positional import LearnedPositionalEmbedding, SinusoidalPositionalEncoding
 from .recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
 from .sparse import Embedding
+from .sync_batchnorm import SyncBatchNorm
 from .transformer import (
     MultiheadAttention,
     TransformerDecoder,
@@ -58,6 +59,7 @@ __all__ = [
     "BCEWithLogitsLoss",
     "BatchNorm1d",
     "BatchNorm2d",
+    "SyncBatchNorm",
     "Conv1d",
     "Conv2d",
     "ConvTranspose2d",

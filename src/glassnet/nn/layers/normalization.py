@@ -123,7 +123,12 @@ class _BatchNorm(Module):
             self.momentum,
             self.eps,
             num_batches_tracked=self.num_batches_tracked if update else None,
+            sum_across=self._sum_across() if self.training else None,
         )
+
+    def _sum_across(self) -> Any:
+        """Where the batch statistics are summed over processes (SyncBatchNorm): none here."""
+        return None
 
     def extra_repr(self) -> str:
         return (
