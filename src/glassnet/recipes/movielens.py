@@ -331,7 +331,7 @@ def run(
     folds: int = 5,
     epochs: int = 25,
     autorec_epochs: int = 40,
-    ranking_epochs: int = 10,
+    ranking_epochs: int = 20,
     user: int = 1,
     seed: int = 0,
     root: str | None = None,
