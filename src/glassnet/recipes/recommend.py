@@ -90,16 +90,11 @@ class AutoRecTrainer(Trainer):
         return {"loss": float(loss.data)}
 
 
-class KeepBest(Callback):
-    """After every epoch: the validation RMSE (`validate(model)`), the epoch's seconds, and a
-    copy of the weights of the best epoch so far, put back when training ends."""
+class EpochTimer(Callback):
+    """The seconds each epoch took, from its first batch to its end."""
 
-    def __init__(self, validate: Callable[[Any], float]) -> None:
-        self.validate = validate
-        self.rmse: list[float] = []
+    def __init__(self) -> None:
         self.seconds: list[float] = []
-        self.best_epoch = 0
-        self._best_state: dict[str, Any] | None = None
         self._started = 0.0
 
     def on_epoch_begin(self, trainer: Trainer, epoch: int) -> None:
@@ -107,6 +102,21 @@ class KeepBest(Callback):
 
     def on_epoch_end(self, trainer: Trainer, epoch: int, logs: dict[str, float]) -> None:
         self.seconds.append(time.perf_counter() - self._started)
+
+
+class KeepBest(EpochTimer):
+    """After every epoch: the validation RMSE (`validate(model)`), the epoch's seconds, and a
+    copy of the weights of the best epoch so far, put back when training ends."""
+
+    def __init__(self, validate: Callable[[Any], float]) -> None:
+        super().__init__()
+        self.validate = validate
+        self.rmse: list[float] = []
+        self.best_epoch = 0
+        self._best_state: dict[str, Any] | None = None
+
+    def on_epoch_end(self, trainer: Trainer, epoch: int, logs: dict[str, float]) -> None:
+        super().on_epoch_end(trainer, epoch, logs)
         self.rmse.append(self.validate(trainer.model))
         if self.rmse[-1] <= min(self.rmse):
             self.best_epoch = epoch
